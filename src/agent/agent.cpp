@@ -1,0 +1,245 @@
+#include "agent/agent.hpp"
+
+#include <sys/mman.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+#include "config/loader.hpp"
+#include "util/files.hpp"
+
+namespace lifeline {
+
+namespace {
+
+std::int64_t wall_seconds(const hal::Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::seconds>(clock.wall_now().time_since_epoch())
+      .count();
+}
+
+Severity start_severity(StartReason reason) {
+  switch (reason) {
+    case StartReason::watchdog_reset:
+    case StartReason::unclean_reboot:
+    case StartReason::agent_crashed: return Severity::warning;
+    default: return Severity::info;
+  }
+}
+
+}  // namespace
+
+Agent::~Agent() {
+  // Components that call back into others go first; the black box is flushed last.
+  control_.reset();
+  file_checks_.clear();
+  liveness_.reset();
+  watchdog_.reset();
+  if (blackbox_) blackbox_->flush();
+}
+
+int Agent::run() {
+  // Block the loop's signals before any thread exists (the black box writer): a thread
+  // that inherits them unblocked would take SIGTERM's default action and kill us.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int signo : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, signo);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  auto loaded = load_config(options_.config_path);
+  if (!loaded) {
+    std::fprintf(stderr, "lifeline: configuration rejected:\n%s\n",
+                 loaded.error().message.c_str());
+    return 78;  // EX_CONFIG
+  }
+  if (auto started = start(std::move(*loaded)); !started) {
+    std::fprintf(stderr, "lifeline: %s\n", started.error().message.c_str());
+    return 1;
+  }
+  const int rc = loop_->run();
+  return rc < 0 ? 1 : rc;
+}
+
+Status Agent::start(Config config) {
+  config_ = std::move(config);
+  // Keep lifeline's own pages in RAM: under memory pressure it must still run.
+  const bool locked = ::mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
+  auto loop = EventLoop::create();
+  if (!loop) return loop.error();
+  loop_ = std::move(*loop);
+  if (auto made = make_directories(config_.agent.state_dir); !made) return made;
+  // One lifeline per state dir: two would fight over the watchdog, the history and the
+  // black box. The lock dies with the process, so a crash never leaves it stale.
+  auto lock = lock_file(config_.agent.state_dir + "/lifeline.lock");
+  if (!lock) return lock.error();
+  lock_fd_ = *lock;
+
+  board_hal_ = std::make_unique<BoardHal>(config_.board, config_.agent.state_dir + "/sim", clock_);
+  boot_id_ = board_hal_->boot_id();
+  RecorderSinks sinks;
+  sinks.journal = std::getenv("JOURNAL_STREAM") != nullptr;  // set by systemd for services
+  sinks.console = options_.console ? stdout : nullptr;
+  recorder_ = std::make_unique<Recorder>(clock_, boot_id_, sinks);
+  start_blackbox();
+  faults_ = std::make_unique<FaultSet>(*recorder_, clock_);
+  safe_state_ = std::make_unique<SafeState>(*recorder_);
+  watchdog_ = std::make_unique<WatchdogService>(*loop_, *faults_, *recorder_, *safe_state_, gate_,
+                                                board_hal_->make_watchdog(config_.watchdog.device));
+
+  // Signals first, so a SIGTERM during start-up is a clean stop, not a kill.
+  for (int signo : {SIGTERM, SIGINT}) {
+    auto source = loop_->add_signal(signo == SIGTERM ? "sigterm" : "sigint", signo,
+                                    [this] { on_stop_signal(); });
+    if (!source) return source.error();
+    signals_.push_back(std::move(*source));
+  }
+  auto hup = loop_->add_signal("sighup", SIGHUP, [this] { on_reload_signal(); });
+  if (!hup) return hup.error();
+  signals_.push_back(std::move(*hup));
+
+  recorder_->record(Event{EventKind::agent_started, std::nullopt, Severity::info,
+                          "lifeline " LIFELINE_VERSION " started on board '" + config_.board.name +
+                              "' (" + config_.board.description + ")",
+                          {{"config", config_.source_path},
+                           {"board", config_.board.name},
+                           {"pid", std::to_string(::getpid())},
+                           {"memory_locked", locked ? "yes" : "no"}}});
+  for (const auto& warning : config_.warnings) {
+    recorder_->record(Event{EventKind::config_loaded, std::nullopt, Severity::warning, warning, {}});
+  }
+  const std::uint32_t boot_status =
+      watchdog_->open(config_.watchdog, config_.board.watchdog.max_timeout);
+  assess_start(boot_status);
+  start_health_checks();
+  if (auto started = watchdog_->start(); !started) return started;
+  start_control_socket();
+  if (auto started = loop_->start_periodic(blackbox_timer_, "blackbox-health",
+                                           std::chrono::seconds(5), [this] { check_blackbox(); });
+      !started) {
+    return started;
+  }
+  recorder_->on_recorded([this](const Event&) { update_systemd_status(); });
+  loop_->enable_systemd_watchdog();
+  sd_notify(0, "READY=1");
+  update_systemd_status();
+  return ok_status();
+}
+
+void Agent::start_blackbox() {
+  const std::string dir = config_.agent.state_dir + "/blackbox";
+  auto store = blackbox::Store::open(
+      dir, blackbox::StoreLimits{config_.blackbox.segment_bytes, config_.blackbox.segments});
+  if (!store) {
+    // Not fatal: the watchdog matters more than the record of it. The fault is raised
+    // once the fault set exists (check_blackbox).
+    blackbox_error_ = store.error().message;
+    return;
+  }
+  blackbox_ = std::make_unique<blackbox::AsyncWriter>(std::move(*store), 256);
+  recorder_->set_blackbox(blackbox_.get());
+}
+
+void Agent::assess_start(std::uint32_t boot_status) {
+  auto previous = load_history(config_.agent.state_dir);
+  if (!previous) {
+    recorder_->record(Event{EventKind::reset_recorded, std::nullopt, Severity::warning,
+                            "reset history unreadable, starting a new one: " +
+                                previous.error().message,
+                            {}});
+  }
+  const auto assessment =
+      lifeline::assess_start(previous ? *previous : std::nullopt, boot_id_, boot_status,
+                             wall_seconds(clock_), config_.lockout);
+  history_ = assessment.next;
+  const std::string reason(start_reason_name(assessment.reason));
+  recorder_->record(Event{
+      EventKind::reset_recorded, std::nullopt, start_severity(assessment.reason),
+      "start after " + reason + (assessment.new_boot ? " (new boot)" : " (same boot)"),
+      {{"reason", reason},
+       {"new_boot", assessment.new_boot ? "yes" : "no"},
+       {"boot_status", std::to_string(boot_status)},
+       {"boot_count", std::to_string(history_.boot_count)},
+       {"consecutive_unclean", std::to_string(history_.consecutive_unclean)},
+       {"resets_in_window", std::to_string(resets_in_window(
+                                history_.unclean_resets_s, wall_seconds(clock_), config_.lockout))}}});
+  if (is_unclean_reset(assessment.reason) || assessment.reason == StartReason::agent_crashed) {
+    faults_->raise(Fault::unclean_reset, "previous run ended by " + reason);
+  }
+  if (assessment.entered_lockout) {
+    recorder_->record(Event{EventKind::lockout_entered, Fault::boot_loop_lockout,
+                            Severity::critical, "boot-loop lockout: " + history_.lockout_reason,
+                            {{"reason", history_.lockout_reason}}});
+  }
+  if (history_.lockout) {
+    gate_.set_mode(GateMode::lockout);
+    faults_->raise(Fault::boot_loop_lockout, history_.lockout_reason);
+    safe_state_->enter("boot-loop lockout");
+  }
+  if (auto saved = save_history(config_.agent.state_dir, history_); !saved) {
+    recorder_->record(Event{EventKind::reset_recorded, std::nullopt, Severity::error,
+                            "cannot persist reset history: " + saved.error().message, {}});
+  }
+}
+
+void Agent::start_health_checks() {
+  liveness_ = std::make_unique<LoopLiveness>(gate_, config_.agent.loop_deadline);
+  if (auto started = liveness_->start(*loop_); !started) {
+    faults_->raise(Fault::health_check_failing, "loop liveness: " + started.error().message);
+  }
+  for (const auto& check_config : config_.health.file_checks) {
+    auto check = std::make_unique<FileCheck>(gate_, check_config);
+    if (auto started = check->start(*loop_); !started) {
+      faults_->raise(Fault::health_check_failing, check_config.name + ": " + started.error().message);
+    }
+    file_checks_.push_back(std::move(check));
+  }
+}
+
+void Agent::start_control_socket() {
+  const std::string& path = config_.agent.control_socket;
+  const std::string dir = path.substr(0, path.find_last_of('/'));
+  if (!dir.empty()) (void)make_directories(dir, 0755);
+  control_ = std::make_unique<ControlServer>(
+      *loop_, [this](const nlohmann::json& request) { return handle_control(request); });
+  if (auto listening = control_->listen(path); !listening) {
+    faults_->raise(Fault::control_socket_unavailable, listening.error().message);
+    control_.reset();
+  }
+}
+
+void Agent::on_stop_signal() {
+  if (stopping_) return;
+  stopping_ = true;
+  sd_notify(0, "STOPPING=1");
+  watchdog_->stop_clean();
+  mark_clean_stop(history_, wall_seconds(clock_));
+  if (auto saved = save_history(config_.agent.state_dir, history_); !saved) {
+    recorder_->record(Event{EventKind::agent_stopped, std::nullopt, Severity::error,
+                            "cannot persist the clean stop: " + saved.error().message, {}});
+  }
+  recorder_->record(Event{EventKind::agent_stopped, std::nullopt, Severity::info,
+                          "lifeline stopped cleanly", {{"pid", std::to_string(::getpid())}}});
+  if (blackbox_) blackbox_->flush();
+  loop_->exit(0);
+}
+
+void Agent::check_blackbox() {
+  if (!blackbox_) {
+    faults_->raise(Fault::blackbox_degraded, blackbox_error_);
+    return;
+  }
+  if (auto error = blackbox_->take_error()) {
+    faults_->raise(Fault::blackbox_degraded, error->message);
+  } else if (faults_->active(Fault::blackbox_degraded)) {
+    faults_->clear(Fault::blackbox_degraded, "writes succeed again");
+  }
+}
+
+void Agent::update_systemd_status() {
+  const std::string status = "STATUS=" + state_name() + "; " +
+                             std::to_string(faults_->active_faults().size()) + " active fault(s)";
+  sd_notify(0, status.c_str());
+}
+
+}  // namespace lifeline

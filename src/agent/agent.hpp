@@ -1,0 +1,80 @@
+// The Agent owns the loop and everything on it (like oomd's Manager): it builds the
+// capabilities from the config and board, runs the start-up sequence, and handles the
+// process signals (SIGTERM/SIGINT clean stop, SIGHUP reload) and the control socket.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/control_socket.hpp"
+#include "agent/event_loop.hpp"
+#include "agent/recorder.hpp"
+#include "agent/safe_state.hpp"
+#include "blackbox/async_writer.hpp"
+#include "board/board_hal.hpp"
+#include "config/config.hpp"
+#include "fault/fault_set.hpp"
+#include "health/file_check.hpp"
+#include "health/loop_liveness.hpp"
+#include "watchdog/health_gate.hpp"
+#include "watchdog/reset_history.hpp"
+#include "watchdog/watchdog_service.hpp"
+
+namespace lifeline {
+
+struct RunOptions {
+  std::string config_path;
+  bool console = false;  // also print every event as a plain line on stdout
+};
+
+class Agent {
+ public:
+  explicit Agent(RunOptions options) : options_(std::move(options)) {}
+  ~Agent();
+  // Loads the config and runs until a clean stop; returns the process exit code.
+  int run();
+
+ private:
+  Status start(Config config);
+  void start_blackbox();
+  void assess_start(std::uint32_t boot_status);
+  void start_health_checks();
+  void start_control_socket();
+  void on_stop_signal();
+  void on_reload_signal();
+  void apply_reload(Config next);
+  void check_blackbox();
+  void clear_lockout(const std::string& who);
+  void update_systemd_status();
+  nlohmann::json handle_control(const nlohmann::json& request);
+  [[nodiscard]] nlohmann::json status_json() const;
+  [[nodiscard]] std::string state_name() const;
+
+  RunOptions options_;
+  hal::SystemClock clock_;
+  Config config_;
+  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<BoardHal> board_hal_;
+  std::unique_ptr<blackbox::AsyncWriter> blackbox_;
+  std::unique_ptr<Recorder> recorder_;
+  std::unique_ptr<FaultSet> faults_;
+  std::unique_ptr<SafeState> safe_state_;
+  HealthGate gate_;
+  std::unique_ptr<WatchdogService> watchdog_;
+  std::unique_ptr<LoopLiveness> liveness_;
+  std::vector<std::unique_ptr<FileCheck>> file_checks_;
+  std::unique_ptr<ControlServer> control_;
+  ResetHistory history_;
+  std::string boot_id_;
+  std::vector<EventSource> signals_;
+  PeriodicTimer blackbox_timer_;
+  std::string blackbox_error_;
+  bool stopping_ = false;
+  int lock_fd_ = -1;
+};
+
+}  // namespace lifeline

@@ -1,0 +1,89 @@
+// The vocabulary of state changes. Every change is one Event, written once to the black
+// box and once to the journal by the Recorder; nothing formats an event twice.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fault/fault.hpp"
+
+namespace lifeline {
+
+enum class EventKind : std::uint16_t {
+  agent_started = 1,
+  agent_stopped = 2,
+  fault_raised = 3,
+  fault_cleared = 4,
+  watchdog_opened = 5,
+  watchdog_petting_stopped = 6,
+  watchdog_disarmed = 7,
+  reset_recorded = 8,
+  config_loaded = 9,
+  config_reloaded = 10,
+  config_rejected = 11,
+  lockout_entered = 12,
+  lockout_cleared = 13,
+  health_check_changed = 14,
+  records_dropped = 15,
+  safe_state_entered = 16,
+};
+
+struct EventKindInfo {
+  EventKind kind;
+  std::string_view name;
+};
+
+inline constexpr std::array kEventKinds = {
+    EventKindInfo{EventKind::agent_started, "agent_started"},
+    EventKindInfo{EventKind::agent_stopped, "agent_stopped"},
+    EventKindInfo{EventKind::fault_raised, "fault_raised"},
+    EventKindInfo{EventKind::fault_cleared, "fault_cleared"},
+    EventKindInfo{EventKind::watchdog_opened, "watchdog_opened"},
+    EventKindInfo{EventKind::watchdog_petting_stopped, "watchdog_petting_stopped"},
+    EventKindInfo{EventKind::watchdog_disarmed, "watchdog_disarmed"},
+    EventKindInfo{EventKind::reset_recorded, "reset_recorded"},
+    EventKindInfo{EventKind::config_loaded, "config_loaded"},
+    EventKindInfo{EventKind::config_reloaded, "config_reloaded"},
+    EventKindInfo{EventKind::config_rejected, "config_rejected"},
+    EventKindInfo{EventKind::lockout_entered, "lockout_entered"},
+    EventKindInfo{EventKind::lockout_cleared, "lockout_cleared"},
+    EventKindInfo{EventKind::health_check_changed, "health_check_changed"},
+    EventKindInfo{EventKind::records_dropped, "records_dropped"},
+    EventKindInfo{EventKind::safe_state_entered, "safe_state_entered"},
+};
+
+// "unknown_<n>" for kinds written by a newer lifeline.
+std::string event_kind_name(EventKind kind);
+
+struct EventField {
+  std::string key;  // lower_snake_case; becomes LIFELINE_<KEY> in the journal
+  std::string value;
+  bool operator==(const EventField&) const = default;
+};
+
+struct Event {
+  EventKind kind = EventKind::agent_started;
+  std::optional<Fault> fault;
+  Severity severity = Severity::info;
+  std::string message;  // one plain sentence
+  std::vector<EventField> fields;
+  bool operator==(const Event&) const = default;
+};
+
+}  // namespace lifeline
+
+namespace lifeline {
+
+// Where events go. The agent's Recorder writes the black box, the journal and the
+// console; tests collect them in a vector.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void record(Event event) = 0;
+};
+
+}  // namespace lifeline

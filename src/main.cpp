@@ -1,0 +1,65 @@
+// lifeline's command line: argument parsing only; each subcommand lives in src/cli/ or
+// src/agent/.
+#include <CLI/CLI.hpp>
+
+#include "agent/agent.hpp"
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  using namespace lifeline;
+  CLI::App app{"lifeline: keeps a robot safe, reachable and honest about what happened"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", LIFELINE_VERSION);
+  std::string config_path = cli::kDefaultConfig;
+
+  auto* run = app.add_subcommand("run", "run the agent (as the lifeline.service does)");
+  RunOptions run_options;
+  run->add_option("-c,--config", config_path, "configuration file");
+  run->add_flag("--console", run_options.console, "also print every event on stdout");
+
+  auto* check = app.add_subcommand("check-config", "validate a configuration file; exit 0/1");
+  std::string check_path;
+  check->add_option("file", check_path, "configuration file")->required();
+
+  auto* events = app.add_subcommand("events", "print the black box");
+  cli::EventsOptions events_options;
+  events->add_option("-c,--config", config_path, "configuration file");
+  events->add_option("--state-dir", events_options.state_dir, "read this state directory");
+  events->add_flag("--json", events_options.json, "JSON array output");
+  events->add_option("--since", events_options.since,
+                     "@UNIX, YYYY-MM-DD[ HH:MM[:SS]] (UTC), or -30s/-10m/-2h/-1d");
+  int boot = 0;
+  auto* boot_option = events->add_option(
+      "--boot", boot, "0 = this boot, -1 = the one before, 1 = the oldest recorded");
+
+  auto* status = app.add_subcommand("status", "ask the running agent for its state");
+  bool status_json = false;
+  status->add_option("-c,--config", config_path, "configuration file");
+  status->add_flag("--json", status_json, "JSON output");
+
+  auto* rearm = app.add_subcommand("rearm", "operator re-arm after a stop or lockout");
+  bool clear_lockout = false;
+  rearm->add_option("-c,--config", config_path, "configuration file");
+  rearm->add_flag("--clear-lockout", clear_lockout, "clear the boot-loop lockout")->required();
+
+  auto* lockout = app.add_subcommand(
+      "check-lockout", "exit 1 while the boot-loop lockout holds (for ExecCondition=)");
+  lockout->add_option("-c,--config", config_path, "configuration file");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (run->parsed()) {
+    run_options.config_path = config_path;
+    return Agent(run_options).run();
+  }
+  if (check->parsed()) return cli::check_config(check_path);
+  if (events->parsed()) {
+    events_options.config_path = config_path;
+    if (boot_option->count() > 0) events_options.boot = boot;
+    return cli::events(events_options);
+  }
+  if (status->parsed()) return cli::status(config_path, status_json);
+  if (rearm->parsed()) return cli::rearm_clear_lockout(config_path);
+  if (lockout->parsed()) return cli::check_lockout(config_path);
+  return 2;
+}
