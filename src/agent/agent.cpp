@@ -112,8 +112,8 @@ Status Agent::start(Config config) {
       watchdog_->open(config_.watchdog, config_.board.watchdog.max_timeout);
   assess_start(boot_status);
   start_health_checks();
-  if (auto started = watchdog_->start(); !started) return started;
   start_control_socket();
+  if (auto started = watchdog_->start(); !started) return started;
   if (auto started = loop_->start_periodic(blackbox_timer_, "blackbox-health",
                                            std::chrono::seconds(5), [this] { check_blackbox(); });
       !started) {
@@ -152,6 +152,11 @@ void Agent::assess_start(std::uint32_t boot_status) {
       lifeline::assess_start(previous ? *previous : std::nullopt, boot_id_, boot_status,
                              wall_seconds(clock_), config_.lockout);
   history_ = assessment.next;
+  // Persist before anything else can fail: the next start must know this one happened.
+  if (auto saved = save_history(config_.agent.state_dir, history_); !saved) {
+    recorder_->record(Event{EventKind::reset_recorded, std::nullopt, Severity::error,
+                            "cannot persist reset history: " + saved.error().message, {}});
+  }
   const std::string reason(start_reason_name(assessment.reason));
   recorder_->record(Event{
       EventKind::reset_recorded, std::nullopt, start_severity(assessment.reason),
@@ -175,10 +180,6 @@ void Agent::assess_start(std::uint32_t boot_status) {
     gate_.set_mode(GateMode::lockout);
     faults_->raise(Fault::boot_loop_lockout, history_.lockout_reason);
     safe_state_->enter("boot-loop lockout");
-  }
-  if (auto saved = save_history(config_.agent.state_dir, history_); !saved) {
-    recorder_->record(Event{EventKind::reset_recorded, std::nullopt, Severity::error,
-                            "cannot persist reset history: " + saved.error().message, {}});
   }
 }
 

@@ -1,0 +1,160 @@
+#include "blackbox/async_writer.hpp"
+
+#include <algorithm>
+#include <string>
+#include <system_error>
+#include <utility>
+
+namespace lifeline::blackbox {
+
+AsyncWriter::AsyncWriter(std::unique_ptr<Store> store, std::size_t capacity)
+    : store_(std::move(store)), ring_(std::max<std::size_t>(capacity, 1)) {
+  batch_.reserve(ring_.size());
+  thread_running_ = true;
+  try {
+    thread_ = std::thread([this] { run(); });
+  } catch (const std::system_error& error) {
+    // Keep the no-exceptions promise: every submit() now counts as a drop and the error
+    // reaches the event loop through take_error().
+    thread_running_ = false;
+    last_error_ = Error{error.code().value(),
+                        std::string("cannot start the black box writer thread: ") + error.what()};
+  }
+}
+
+AsyncWriter::~AsyncWriter() {
+  flush();
+  {
+    const std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  work_ready_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool AsyncWriter::submit(Record record, bool durable) {
+  std::unique_lock lock(mutex_);
+  if (!thread_running_ || count_ == ring_.size()) {
+    if (pending_drops_.count == 0) {
+      pending_drops_.first.realtime_us = record.realtime_us;
+      pending_drops_.first.monotonic_us = record.monotonic_us;
+      pending_drops_.first.boot_id = record.boot_id;
+    }
+    ++pending_drops_.count;
+    pending_drops_.any_durable = pending_drops_.any_durable || durable;
+    ++dropped_;
+    return false;
+  }
+  Entry& slot = ring_[(head_ + count_) % ring_.size()];
+  slot.record = std::move(record);
+  slot.durable = durable;
+  ++count_;
+  lock.unlock();
+  work_ready_.notify_one();
+  return true;
+}
+
+void AsyncWriter::flush() {
+  std::unique_lock lock(mutex_);
+  if (!thread_running_) return;
+  const std::uint64_t ticket = ++flush_requested_;
+  work_ready_.notify_one();
+  flushed_.wait(lock, [&] { return flush_done_ >= ticket; });
+}
+
+std::optional<Error> AsyncWriter::take_error() {
+  const std::lock_guard lock(mutex_);
+  return std::exchange(last_error_, std::nullopt);
+}
+
+std::uint64_t AsyncWriter::written() const {
+  const std::lock_guard lock(mutex_);
+  return written_;
+}
+
+std::uint64_t AsyncWriter::dropped() const {
+  const std::lock_guard lock(mutex_);
+  return dropped_;
+}
+
+std::uint64_t AsyncWriter::failed() const {
+  const std::lock_guard lock(mutex_);
+  return failed_;
+}
+
+void AsyncWriter::hold_for_testing(bool hold) {
+  {
+    const std::lock_guard lock(mutex_);
+    hold_ = hold;
+  }
+  work_ready_.notify_one();
+}
+
+void AsyncWriter::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    work_ready_.wait(lock, [&] {
+      const bool has_work = count_ > 0 || pending_drops_.count > 0;
+      return stop_ || flush_requested_ > flush_done_ || (has_work && !hold_);
+    });
+    const bool flushing = flush_requested_ > flush_done_;
+
+    if (count_ > 0 || pending_drops_.count > 0) {
+      for (std::size_t i = 0; i < count_; ++i) {
+        batch_.push_back(std::move(ring_[(head_ + i) % ring_.size()]));
+      }
+      head_ = (head_ + count_) % ring_.size();
+      count_ = 0;
+      const DropRun drops = std::exchange(pending_drops_, DropRun{});
+      lock.unlock();
+
+      std::uint64_t written = 0;
+      std::uint64_t failed = 0;
+      std::optional<Error> error;
+      bool sync_needed = false;
+      const auto write = [&](Record record, bool counted) {
+        auto appended = store_->append(std::move(record), false);
+        if (!appended) error = appended.error();
+        if (counted) ++(appended ? written : failed);
+      };
+      for (Entry& entry : batch_) {
+        sync_needed = sync_needed || entry.durable;
+        write(std::move(entry.record), true);
+      }
+      if (drops.count > 0) {
+        Record note = drops.first;
+        note.event.kind = EventKind::records_dropped;
+        note.event.severity = Severity::warning;
+        note.event.message =
+            std::to_string(drops.count) + " records dropped: the black box queue was full";
+        note.event.fields = {{"count", std::to_string(drops.count)}};
+        sync_needed = sync_needed || drops.any_durable;
+        write(std::move(note), false);
+      }
+      // One fdatasync covers every durable record of the batch (group commit).
+      if (sync_needed) {
+        if (auto synced = store_->sync(); !synced) error = synced.error();
+      }
+      batch_.clear();
+
+      lock.lock();
+      written_ += written;
+      failed_ += failed;
+      if (error) last_error_ = std::move(error);
+      continue;  // look again before syncing for a flush: more may have been queued
+    }
+    if (flushing) {
+      const std::uint64_t ticket = flush_requested_;
+      lock.unlock();
+      auto synced = store_->sync();
+      lock.lock();
+      if (!synced) last_error_ = synced.error();
+      flush_done_ = ticket;
+      flushed_.notify_all();
+      continue;
+    }
+    if (stop_) return;
+  }
+}
+
+}  // namespace lifeline::blackbox

@@ -1,0 +1,85 @@
+// Keeps black box I/O off the event loop: submit() only queues, one thread writes and
+// fsyncs. A full queue drops the record rather than block, and the drop itself is recorded.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "blackbox/record.hpp"
+#include "blackbox/store.hpp"
+#include "lifeline/expected.hpp"
+
+namespace lifeline::blackbox {
+
+class AsyncWriter {
+ public:
+  explicit AsyncWriter(std::unique_ptr<Store> store, std::size_t capacity = 256);
+  AsyncWriter(const AsyncWriter&) = delete;
+  AsyncWriter& operator=(const AsyncWriter&) = delete;
+  // Flushes (writes and syncs everything submitted), then stops the thread.
+  ~AsyncWriter();
+
+  // Never waits for I/O (the lock only guards the queue). False, and the drop is counted,
+  // when the queue is full. Drops are written as one records_dropped record (severity
+  // warning, field "count", stamped with the first dropped record's times) in their place.
+  bool submit(Record record, bool durable);
+
+  // Blocks until everything submitted before the call is written and synced. For clean
+  // shutdown; a caller that keeps submitting from another thread can delay it.
+  void flush();
+
+  // The last write error since the previous call, if any; the event loop raises a fault.
+  std::optional<Error> take_error();
+
+  [[nodiscard]] std::uint64_t written() const;  // submitted records written (not drop notes)
+  [[nodiscard]] std::uint64_t dropped() const;  // submitted records refused: queue full
+  [[nodiscard]] std::uint64_t failed() const;   // accepted records the Store failed to write
+
+  // Test seam: while held, the thread takes no new work (flush() and the destructor
+  // release it), so a test can fill the queue deterministically.
+  void hold_for_testing(bool hold);
+
+ private:
+  struct DropRun {
+    std::uint64_t count = 0;
+    bool any_durable = false;
+    Record first;  // times and boot of the first dropped record; event unused
+  };
+  struct Entry {
+    Record record;
+    bool durable = false;
+  };
+
+  void run();
+
+  std::unique_ptr<Store> store_;
+  std::vector<Entry> ring_;   // bounded queue: `count_` entries from `head_`, wrapping
+  std::vector<Entry> batch_;  // the thread's working copy, same capacity, no allocation
+
+  mutable std::mutex mutex_;
+  std::condition_variable work_ready_;
+  std::condition_variable flushed_;
+  std::size_t head_ = 0;
+  std::size_t count_ = 0;
+  // Drops happen only while the queue is full and the queue only empties when the thread
+  // takes all of it, so every drop comes after every entry the thread takes with it.
+  DropRun pending_drops_;
+  std::uint64_t flush_requested_ = 0;
+  std::uint64_t flush_done_ = 0;
+  bool hold_ = false;
+  bool stop_ = false;
+  bool thread_running_ = false;
+  std::uint64_t written_ = 0;
+  std::uint64_t dropped_ = 0;
+  std::uint64_t failed_ = 0;
+  std::optional<Error> last_error_;
+  std::thread thread_;
+};
+
+}  // namespace lifeline::blackbox
