@@ -4,6 +4,7 @@
 
 #include "agent/agent.hpp"
 #include "cli/commands.hpp"
+#include "cli/faults_doc.hpp"
 
 int main(int argc, char** argv) {
   using namespace lifeline;
@@ -46,6 +47,10 @@ int main(int argc, char** argv) {
       "check-lockout", "exit 1 while the boot-loop lockout holds (for ExecCondition=)");
   lockout->add_option("-c,--config", config_path, "configuration file");
 
+  auto* faults = app.add_subcommand("faults", "list every fault: code, name, severity, blink code");
+  bool faults_markdown = false;
+  faults->add_flag("--markdown", faults_markdown, "print the Markdown page (docs/faults.md)");
+
   CLI11_PARSE(app, argc, argv);
 
   if (run->parsed()) {
@@ -61,5 +66,6 @@ int main(int argc, char** argv) {
   if (status->parsed()) return cli::status(config_path, status_json);
   if (rearm->parsed()) return cli::rearm_clear_lockout(config_path);
   if (lockout->parsed()) return cli::check_lockout(config_path);
+  if (faults->parsed()) return cli::print_faults(faults_markdown);
   return 2;
 }

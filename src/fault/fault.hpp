@@ -45,7 +45,7 @@ struct FaultInfo {
 inline constexpr std::array kFaultTable = {
     FaultInfo{Fault::watchdog_unavailable, "watchdog_unavailable", Severity::critical, {1, 1},
               "The hardware watchdog cannot be opened or driven; a hung box will not reset.",
-              "Run `lifeline doctor`; check the device path and whether another daemon holds it."},
+              "Read the fault's detail (it names the device and any holder); fix the driver or path."},
     FaultInfo{Fault::watchdog_did_not_fire, "watchdog_did_not_fire", Severity::critical, {1, 2},
               "Petting stopped longer than the timeout ago, yet the board did not reset.",
               "The watchdog hardware or driver is not working: do not trust it; check the board."},

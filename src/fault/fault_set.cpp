@@ -30,15 +30,14 @@ bool FaultSet::active(Fault fault) const {
 }
 
 std::optional<Fault> FaultSet::most_severe() const {
+  // active_ is in raise order, so among equals the later one is the more recent (wall
+  // time could step backwards).
   const ActiveFault* best = nullptr;
   for (const ActiveFault& candidate : active_) {
-    if (best == nullptr) {
+    if (best == nullptr ||
+        fault_info(candidate.fault).severity >= fault_info(best->fault).severity) {
       best = &candidate;
-      continue;
     }
-    const auto a = fault_info(candidate.fault).severity;
-    const auto b = fault_info(best->fault).severity;
-    if (a > b || (a == b && candidate.since >= best->since)) best = &candidate;
   }
   if (best == nullptr) return std::nullopt;
   return best->fault;

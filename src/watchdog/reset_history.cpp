@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 
 #include "util/files.hpp"
@@ -120,6 +122,20 @@ std::string history_to_json(const ResetHistory& h) {
   return j.dump(2) + "\n";
 }
 
+namespace {
+// nlohmann's get<uint32_t>() wraps -1 to 4294967295 and truncates 2.5: a damaged file
+// must be rejected instead of read as a plausible history.
+std::uint32_t counter(const nlohmann::json& j, const char* key) {
+  const auto& value = j.at(key);
+  if (!value.is_number_integer()) throw std::out_of_range(std::string(key) + " is not an integer");
+  const auto wide = value.get<std::int64_t>();
+  if (wide < 0 || wide > static_cast<std::int64_t>(UINT32_MAX)) {
+    throw std::out_of_range(std::string(key) + " is out of range");
+  }
+  return static_cast<std::uint32_t>(wide);
+}
+}  // namespace
+
 Expected<ResetHistory> history_from_json(const std::string& text) {
   const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Error{0, "not a JSON object"};
@@ -130,9 +146,9 @@ Expected<ResetHistory> history_from_json(const std::string& text) {
     h.agent_running = j.at("agent_running").get<bool>();
     h.last_start_s = j.at("last_start_s").get<std::int64_t>();
     h.last_clean_stop_s = j.at("last_clean_stop_s").get<std::int64_t>();
-    h.boot_count = j.at("boot_count").get<std::uint32_t>();
-    h.consecutive_unclean = j.at("consecutive_unclean").get<std::uint32_t>();
-    h.last_boot_status = j.at("last_boot_status").get<std::uint32_t>();
+    h.boot_count = counter(j, "boot_count");
+    h.consecutive_unclean = counter(j, "consecutive_unclean");
+    h.last_boot_status = counter(j, "last_boot_status");
     h.last_start_reason = j.at("last_start_reason").get<std::string>();
     h.unclean_resets_s = j.at("unclean_resets_s").get<std::vector<std::int64_t>>();
     h.lockout = j.at("lockout").get<bool>();
@@ -145,6 +161,8 @@ Expected<ResetHistory> history_from_json(const std::string& text) {
     }
     return h;
   } catch (const nlohmann::json::exception& e) {
+    return Error{0, std::string("bad field: ") + e.what()};
+  } catch (const std::out_of_range& e) {
     return Error{0, std::string("bad field: ") + e.what()};
   }
 }
