@@ -80,6 +80,51 @@ void PeriodicTimer::set_period(std::chrono::microseconds period) {
 
 void PeriodicTimer::stop() { source_.reset(); }
 
+void PeriodicTimer::pause() noexcept {
+  if (source_.valid()) sd_event_source_set_enabled(source_.raw(), SD_EVENT_OFF);
+}
+
+void PeriodicTimer::resume_now() noexcept {
+  if (!source_.valid()) return;
+  sd_event* event = sd_event_source_get_event(source_.raw());
+  next_usec_ = now_usec(event);
+  sd_event_source_set_time(source_.raw(), next_usec_);
+  sd_event_source_set_enabled(source_.raw(), SD_EVENT_ONESHOT);
+}
+
+bool PeriodicTimer::running() const {
+  int enabled = SD_EVENT_OFF;
+  if (source_.valid()) sd_event_source_get_enabled(source_.raw(), &enabled);
+  return enabled != SD_EVENT_OFF;
+}
+
+void OneshotTimer::arm_after(std::chrono::microseconds delay) noexcept {
+  if (!source_.valid()) return;
+  sd_event* event = sd_event_source_get_event(source_.raw());
+  arm_at(now_usec(event) + static_cast<std::uint64_t>(delay.count()));
+}
+
+void OneshotTimer::arm_at(std::uint64_t monotonic_usec) noexcept {
+  if (!source_.valid()) return;
+  sd_event_source_set_time(source_.raw(), monotonic_usec);
+  sd_event_source_set_enabled(source_.raw(), SD_EVENT_ONESHOT);
+}
+
+void OneshotTimer::disarm() noexcept {
+  if (source_.valid()) sd_event_source_set_enabled(source_.raw(), SD_EVENT_OFF);
+}
+
+bool OneshotTimer::armed() const {
+  int enabled = SD_EVENT_OFF;
+  if (source_.valid()) sd_event_source_get_enabled(source_.raw(), &enabled);
+  return enabled != SD_EVENT_OFF;
+}
+
+int OneshotTimer::on_fire(sd_event_source* /*source*/, std::uint64_t /*usec*/, void* userdata) {
+  static_cast<OneshotTimer*>(userdata)->callback_();
+  return 0;
+}
+
 int PeriodicTimer::on_fire(sd_event_source* source, std::uint64_t usec, void* userdata) {
   auto* timer = static_cast<PeriodicTimer*>(userdata);
   const auto period = static_cast<std::uint64_t>(timer->period_.count());
@@ -112,6 +157,20 @@ Status EventLoop::start_periodic(PeriodicTimer& timer, const std::string& name,
   if (rc < 0) return sd_error("add timer " + name, rc);
   sd_event_source_set_description(source, name.c_str());
   sd_event_source_set_enabled(source, SD_EVENT_ON);
+  timer.source_.source_ = source;
+  return ok_status();
+}
+
+Status EventLoop::prepare_oneshot(OneshotTimer& timer, const std::string& name,
+                                  std::function<void()> callback) {
+  timer.source_.reset();
+  timer.callback_ = std::move(callback);
+  sd_event_source* source = nullptr;
+  int rc = sd_event_add_time(event_, &source, CLOCK_MONOTONIC, UINT64_MAX, kTimerAccuracyUsec,
+                             &OneshotTimer::on_fire, &timer);
+  if (rc < 0) return sd_error("add timer " + name, rc);
+  sd_event_source_set_description(source, name.c_str());
+  sd_event_source_set_enabled(source, SD_EVENT_OFF);
   timer.source_.source_ = source;
   return ok_status();
 }

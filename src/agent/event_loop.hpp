@@ -41,7 +41,13 @@ class EventSource {
 class PeriodicTimer {
  public:
   PeriodicTimer() = default;
+  PeriodicTimer(const PeriodicTimer&) = delete;
+  PeriodicTimer& operator=(const PeriodicTimer&) = delete;
   void set_period(std::chrono::microseconds period);
+  // Pause and resume keep the source and callback: no allocation (stop path).
+  void pause() noexcept;
+  void resume_now() noexcept;  // fires as soon as the loop runs, then every period
+  [[nodiscard]] bool running() const;
   void stop();
   [[nodiscard]] std::chrono::microseconds period() const { return period_; }
   [[nodiscard]] bool active() const { return source_.valid(); }
@@ -52,6 +58,26 @@ class PeriodicTimer {
   EventSource source_;
   std::chrono::microseconds period_{0};
   std::uint64_t next_usec_ = 0;
+  std::function<void()> callback_;
+};
+
+// A one-shot timer prepared once (callback stored, source created disabled) and then
+// armed and disarmed any number of times without allocating: the stop path uses it.
+class OneshotTimer {
+ public:
+  OneshotTimer() = default;
+  OneshotTimer(const OneshotTimer&) = delete;
+  OneshotTimer& operator=(const OneshotTimer&) = delete;
+  void arm_after(std::chrono::microseconds delay) noexcept;
+  void arm_at(std::uint64_t monotonic_usec) noexcept;
+  void disarm() noexcept;
+  [[nodiscard]] bool armed() const;
+  [[nodiscard]] bool prepared() const { return source_.valid(); }
+
+ private:
+  friend class EventLoop;
+  static int on_fire(sd_event_source* source, std::uint64_t usec, void* userdata);
+  EventSource source_;
   std::function<void()> callback_;
 };
 
@@ -66,6 +92,9 @@ class EventLoop {
   // the loop's use of it (it is a member of the component that owns the job).
   Status start_periodic(PeriodicTimer& timer, const std::string& name,
                         std::chrono::microseconds period, std::function<void()> callback);
+  // Prepares `timer` (disabled); arm it later without allocation.
+  Status prepare_oneshot(OneshotTimer& timer, const std::string& name,
+                         std::function<void()> callback);
   // One call after `delay`.
   Expected<EventSource> add_oneshot(const std::string& name, std::chrono::microseconds delay,
                                     std::function<void()> callback);

@@ -268,9 +268,11 @@ Expected<std::string> resolve_board_path(const std::string& ref, const std::stri
   dirs.emplace_back(LIFELINE_BOARDS_DIR);
   std::string searched;
   for (const std::string& dir : dirs) {
-    const std::string candidate = dir + "/" + ref + ".toml";
+    std::string candidate = dir;
+    candidate.append("/").append(ref).append(".toml");
     if (regular_file(candidate)) return candidate;
-    searched += searched.empty() ? dir : ", " + dir;
+    if (!searched.empty()) searched += ", ";
+    searched += dir;
   }
   return Error{ENOENT, "no " + ref + ".toml in " + searched};
 }
