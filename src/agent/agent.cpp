@@ -232,7 +232,10 @@ void Agent::check_blackbox() {
   }
   if (auto error = blackbox_->take_error()) {
     faults_->raise(Fault::blackbox_degraded, error->message);
-  } else if (faults_->active(Fault::blackbox_degraded)) {
+    blackbox_written_at_error_ = blackbox_->written();
+  } else if (faults_->active(Fault::blackbox_degraded) &&
+             blackbox_->written() > blackbox_written_at_error_) {
+    // Only a record written since the error proves writing works again.
     faults_->clear(Fault::blackbox_degraded, "writes succeed again");
   }
 }

@@ -73,6 +73,7 @@ class Agent {
   std::vector<EventSource> signals_;
   PeriodicTimer blackbox_timer_;
   std::string blackbox_error_;
+  std::uint64_t blackbox_written_at_error_ = 0;
   bool stopping_ = false;
   int lock_fd_ = -1;
 };

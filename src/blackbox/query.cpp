@@ -89,7 +89,7 @@ void append_escaped(std::string& out, std::string_view text, bool quoting) {
       out += "\\r";
     } else if (byte < 0x20 || byte == 0x7F) {
       char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", byte);
+      (void)std::snprintf(hex, sizeof hex, "\\x%02x", byte);
       out += hex;
     } else if (quoting && (c == '"' || c == '\\')) {
       out += '\\';
@@ -229,12 +229,12 @@ std::string format_utc_ms(std::int64_t realtime_us) {
   const std::int64_t in_day_ms = (realtime_us - day * kMicrosPerDay) / 1000;
   const std::chrono::year_month_day date{sys_days{days{day}}};
   char text[40];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
-                static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                static_cast<unsigned>(date.day()), static_cast<long long>(in_day_ms / 3'600'000),
-                static_cast<long long>(in_day_ms / 60'000 % 60),
-                static_cast<long long>(in_day_ms / 1000 % 60),
-                static_cast<long long>(in_day_ms % 1000));
+  (void)std::snprintf(
+      text, sizeof text, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
+      static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+      static_cast<unsigned>(date.day()), static_cast<long long>(in_day_ms / 3'600'000),
+      static_cast<long long>(in_day_ms / 60'000 % 60),
+      static_cast<long long>(in_day_ms / 1000 % 60), static_cast<long long>(in_day_ms % 1000));
   return text;
 }
 

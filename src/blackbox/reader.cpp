@@ -16,9 +16,6 @@ namespace {
 constexpr std::string_view kSegmentPrefix = "seg-";
 constexpr std::string_view kSegmentSuffix = ".llbb";
 constexpr std::size_t kSegmentHexDigits = 16;
-// A segment is at most segment_bytes plus one frame; anything far larger was not written
-// by the Store, and reading it whole could exhaust a small board's memory.
-constexpr std::size_t kMaxSegmentFileBytes = 64U * 1024U * 1024U;
 
 bool starts_with_magic(std::span<const std::uint8_t> bytes) {
   return bytes.size() >= 4 && bytes[0] == 'L' && bytes[1] == 'L' && bytes[2] == 'B' &&
@@ -69,7 +66,8 @@ ReadResult read_segment_bytes(std::span<const std::uint8_t> bytes) {
 
 std::string segment_file_name(std::uint64_t first_seq) {
   char name[40];
-  std::snprintf(name, sizeof name, "seg-%016llx.llbb", static_cast<unsigned long long>(first_seq));
+  (void)std::snprintf(name, sizeof name, "seg-%016llx.llbb",
+                      static_cast<unsigned long long>(first_seq));
   return name;
 }
 
@@ -99,7 +97,8 @@ Expected<std::vector<SegmentFile>> list_segments(const std::string& dir) {
   }
   std::vector<SegmentFile> segments;
   errno = 0;
-  while (const dirent* entry = ::readdir(stream.get())) {
+  // readdir() is safe here: each call has its own DIR stream.
+  while (const dirent* entry = ::readdir(stream.get())) {  // NOLINT(concurrency-mt-unsafe)
     if (const auto first_seq = parse_segment_file_name(entry->d_name)) {
       segments.push_back({*first_seq, dir + "/" + entry->d_name});
     }

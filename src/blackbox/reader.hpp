@@ -48,6 +48,10 @@ Expected<ReadResult> read_store(const std::string& dir);
 std::string segment_file_name(std::uint64_t first_seq);
 std::optional<std::uint64_t> parse_segment_file_name(std::string_view name);
 
+// No segment the Store writes is larger (configs allow segments up to 64 MiB, plus a frame
+// that may overshoot); a larger file is not ours and is not read whole into memory.
+inline constexpr std::size_t kMaxSegmentFileBytes = std::size_t{64} * 1024 * 1024 + kMaxFrameBytes;
+
 struct SegmentFile {
   std::uint64_t first_seq = 0;
   std::string path;

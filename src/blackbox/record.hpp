@@ -49,7 +49,7 @@ inline constexpr std::size_t kMaxMessageBytes = 1024;
 inline constexpr std::size_t kMaxFields = 32;
 inline constexpr std::size_t kMaxKeyBytes = 64;
 inline constexpr std::size_t kMaxValueBytes = 1024;
-inline constexpr std::size_t kMaxPayloadBytes = 16 * 1024;
+inline constexpr std::size_t kMaxPayloadBytes = std::size_t{16} * 1024;
 inline constexpr std::size_t kMinPayloadBytes = 49;  // every fixed field, empty strings
 inline constexpr std::size_t kMaxFrameBytes = kFrameHeaderBytes + kMaxPayloadBytes;
 

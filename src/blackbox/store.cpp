@@ -18,15 +18,11 @@ namespace lifeline::blackbox {
 
 namespace {
 
-// Larger than any segment the Store writes (segment_bytes is a u32 but configs are small);
-// a bigger file is not ours and must not be read whole into memory, let alone truncated.
-constexpr std::uint64_t kMaxRecoverableSegmentBytes = 64U * 1024U * 1024U;
-
 Expected<std::vector<std::uint8_t>> read_whole(int fd, const std::string& path) {
   struct stat info {};
   if (::fstat(fd, &info) != 0) return errno_error("cannot stat black box segment " + path);
   const auto size = static_cast<std::uint64_t>(info.st_size);
-  if (size > kMaxRecoverableSegmentBytes) {
+  if (size > kMaxSegmentFileBytes) {
     return Error{EFBIG, "black box segment " + path + " is " + std::to_string(size) +
                             " bytes, far larger than the store writes; move it away"};
   }
@@ -115,7 +111,7 @@ Status Store::recover(const std::vector<SegmentFile>& segments) {
   // An empty newest segment (created just before a crash) leaves the seq to older ones.
   std::optional<std::uint64_t> highest = highest_seq(scan.result.records);
   for (auto older = segments.rbegin() + 1; !highest && older != segments.rend(); ++older) {
-    auto content = read_small_file(older->path, kMaxRecoverableSegmentBytes);
+    auto content = read_small_file(older->path, kMaxSegmentFileBytes);
     if (!content) return content.error();
     highest =
         highest_seq(read_segment_bytes(std::span<const std::uint8_t>(
