@@ -38,10 +38,13 @@ int main(int argc, char** argv) {
   status->add_option("-c,--config", config_path, "configuration file");
   status->add_flag("--json", status_json, "JSON output");
 
-  auto* rearm = app.add_subcommand("rearm", "operator re-arm after a stop or lockout");
+  auto* rearm = app.add_subcommand("rearm", "allow motion again after a stop (operator action)");
   bool clear_lockout = false;
   rearm->add_option("-c,--config", config_path, "configuration file");
-  rearm->add_flag("--clear-lockout", clear_lockout, "clear the boot-loop lockout")->required();
+  rearm->add_flag("--clear-lockout", clear_lockout, "first clear the boot-loop lockout");
+
+  auto* estop = app.add_subcommand("estop", "stop the motors now");
+  estop->add_option("-c,--config", config_path, "configuration file");
 
   auto* lockout = app.add_subcommand(
       "check-lockout", "exit 1 while the boot-loop lockout holds (for ExecCondition=)");
@@ -64,7 +67,8 @@ int main(int argc, char** argv) {
     return cli::events(events_options);
   }
   if (status->parsed()) return cli::status(config_path, status_json);
-  if (rearm->parsed()) return cli::rearm_clear_lockout(config_path);
+  if (rearm->parsed()) return cli::rearm(config_path, clear_lockout);
+  if (estop->parsed()) return cli::estop(config_path);
   if (lockout->parsed()) return cli::check_lockout(config_path);
   if (faults->parsed()) return cli::print_faults(faults_markdown);
   return 2;

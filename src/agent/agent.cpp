@@ -34,6 +34,7 @@ Severity start_severity(StartReason reason) {
 Agent::~Agent() {
   // Components that call back into others go first; the black box is flushed last.
   control_.reset();
+  motion_.reset();
   file_checks_.clear();
   liveness_.reset();
   watchdog_.reset();
@@ -110,6 +111,15 @@ Status Agent::start(Config config) {
   }
   const std::uint32_t boot_status =
       watchdog_->open(config_.watchdog, config_.board.watchdog.max_timeout);
+  // Motion starts (stopped) before the lockout decision, so a lockout's safe state
+  // includes the motor stop path.
+  if (config_.motion.enabled) {
+    motion_ = std::make_unique<motion::MotionService>(*loop_, *faults_, *recorder_, gate_,
+                                                      config_.motion);
+    if (auto started = motion_->start(*board_hal_, *safe_state_); !started) {
+      return Error{started.error().errno_value, "motion: " + started.error().message};
+    }
+  }
   assess_start(boot_status);
   start_health_checks();
   start_control_socket();

@@ -20,6 +20,7 @@
 #include "fault/fault_set.hpp"
 #include "health/file_check.hpp"
 #include "health/loop_liveness.hpp"
+#include "motion/motion_service.hpp"
 #include "watchdog/health_gate.hpp"
 #include "watchdog/reset_history.hpp"
 #include "watchdog/watchdog_service.hpp"
@@ -49,6 +50,7 @@ class Agent {
   void apply_reload(Config next);
   void check_blackbox();
   void clear_lockout(const std::string& who);
+  [[nodiscard]] std::string motion_blocked_by() const;
   void update_systemd_status();
   nlohmann::json handle_control(const nlohmann::json& request);
   [[nodiscard]] nlohmann::json status_json() const;
@@ -65,6 +67,7 @@ class Agent {
   std::unique_ptr<SafeState> safe_state_;
   HealthGate gate_;
   std::unique_ptr<WatchdogService> watchdog_;
+  std::unique_ptr<motion::MotionService> motion_;
   std::unique_ptr<LoopLiveness> liveness_;
   std::vector<std::unique_ptr<FileCheck>> file_checks_;
   std::unique_ptr<ControlServer> control_;

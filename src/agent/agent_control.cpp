@@ -92,12 +92,30 @@ void Agent::clear_lockout(const std::string& who) {
 nlohmann::json Agent::handle_control(const nlohmann::json& request) {
   const std::string command = request.value("command", "");
   if (command == "status") return {{"ok", true}, {"status", status_json()}};
+  const std::string who = request.value("by", std::string("control socket"));
   if (command == "clear-lockout") {
-    clear_lockout(request.value("by", std::string("control socket")));
+    clear_lockout(who);
     return {{"ok", true}, {"status", status_json()}};
+  }
+  if (command == "rearm") {
+    if (request.value("clear_lockout", false)) clear_lockout(who);
+    if (!motion_) return {{"ok", true}, {"motion", "not configured"}};
+    const auto result = motion_->rearm(who, motion_blocked_by());
+    return {{"ok", result.accepted}, {"result", result.reason}};
+  }
+  if (command == "estop") {
+    if (!motion_) return {{"ok", false}, {"error", "motion is not configured"}};
+    motion_->estop(who);
+    return {{"ok", true}, {"result", "motors stopped"}};
   }
   if (command == "ping") return {{"ok", true}};
   return {{"ok", false}, {"error", "unknown command '" + command + "'"}};
+}
+
+std::string Agent::motion_blocked_by() const {
+  if (history_.lockout) return "boot-loop lockout is active (rearm --clear-lockout)";
+  if (watchdog_->status().gate_closed) return "the health gate is closed; the board is resetting";
+  return {};
 }
 
 std::string Agent::state_name() const {
@@ -142,6 +160,7 @@ nlohmann::json Agent::status_json() const {
       {"board", config_.board.name},
       {"boot_id", boot_id_},
       {"faults", faults},
+      {"motion", motion_ ? motion_->status() : nlohmann::json(nullptr)},
       {"checks", checks},
       {"watchdog",
        {{"enabled", wd.enabled},

@@ -7,6 +7,7 @@ namespace lifeline {
 void SafeState::enter(std::string_view reason) {
   for (SafeStateParticipant* participant : participants_) participant->enter_safe_state();
   entered_ = true;
+  for (SafeStateParticipant* participant : participants_) participant->after_safe_state(reason);
   std::string names;
   for (SafeStateParticipant* participant : participants_) {
     if (!names.empty()) names += ",";

@@ -16,6 +16,8 @@ class SafeStateParticipant {
   [[nodiscard]] virtual std::string_view name() const = 0;
   // Must not allocate, log or wait: it writes outputs and returns.
   virtual void enter_safe_state() noexcept = 0;
+  // Runs after every participant has acted: bookkeeping that may allocate and record.
+  virtual void after_safe_state(std::string_view /*reason*/) {}
 };
 
 class SafeState {

@@ -121,15 +121,21 @@ int status(const std::string& config_path, bool json) {
   return 0;
 }
 
-int rearm_clear_lockout(const std::string& config_path) {
+int rearm(const std::string& config_path, bool clear_lockout) {
   auto config = load_or_report(config_path);
   if (!config) return 1;
   const std::string who = "cli uid " + std::to_string(::getuid());
   auto reply = control_request(config->agent.control_socket,
-                               {{"command", "clear-lockout"}, {"by", who}}, kControlTimeout);
-  if (reply && reply->value("ok", false)) {
-    std::printf("lockout cleared by the running lifeline\n");
-    return 0;
+                               {{"command", "rearm"}, {"clear_lockout", clear_lockout}, {"by", who}},
+                               kControlTimeout);
+  if (reply) {
+    if (clear_lockout) std::printf("lockout cleared by the running lifeline\n");
+    if (reply->contains("result")) std::printf("re-arm: %s\n", (*reply)["result"].get<std::string>().c_str());
+    return reply->value("ok", false) ? 0 : 1;
+  }
+  if (!clear_lockout) {
+    std::fprintf(stderr, "%s\n", reply.error().message.c_str());
+    return 2;
   }
   // No agent running: edit the history and record it ourselves.
   auto history = load_history(config->agent.state_dir);
@@ -142,7 +148,7 @@ int rearm_clear_lockout(const std::string& config_path) {
     return 0;
   }
   const bool was_locked = (*history)->lockout;
-  clear_lockout(**history);
+  lifeline::clear_lockout(**history);
   if (auto saved = save_history(config->agent.state_dir, **history); !saved) {
     std::fprintf(stderr, "%s\n", saved.error().message.c_str());
     return 1;
@@ -164,6 +170,24 @@ int rearm_clear_lockout(const std::string& config_path) {
   }
   std::printf("%s (lifeline not running; takes effect at its next start)\n",
               was_locked ? "lockout cleared" : "not locked out; reset history cleared");
+  return 0;
+}
+
+int estop(const std::string& config_path) {
+  auto config = load_or_report(config_path);
+  if (!config) return 1;
+  const std::string who = "cli uid " + std::to_string(::getuid());
+  auto reply = control_request(config->agent.control_socket, {{"command", "estop"}, {"by", who}},
+                               kControlTimeout);
+  if (!reply) {
+    std::fprintf(stderr, "%s\n", reply.error().message.c_str());
+    return 2;
+  }
+  if (!reply->value("ok", false)) {
+    std::fprintf(stderr, "estop refused: %s\n", reply->value("error", std::string("?")).c_str());
+    return 1;
+  }
+  std::printf("motors stopped\n");
   return 0;
 }
 

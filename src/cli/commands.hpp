@@ -22,9 +22,13 @@ int events(const EventsOptions& options);
 
 int status(const std::string& config_path, bool json);
 
-// Clears the boot-loop lockout: through the running agent when there is one, else in
-// the reset history on disk (recorded in the black box either way).
-int rearm_clear_lockout(const std::string& config_path);
+// Allows motion again (and with `clear_lockout`, clears the boot-loop lockout first):
+// through the running agent; a lockout can also be cleared offline in the reset history
+// on disk (recorded in the black box either way).
+int rearm(const std::string& config_path, bool clear_lockout);
+
+// Stops the motors now through the running agent.
+int estop(const std::string& config_path);
 
 // Exit 0 when not locked out, 1 when locked out: for the app unit's ExecCondition=.
 int check_lockout(const std::string& config_path);

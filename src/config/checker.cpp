@@ -75,10 +75,49 @@ Scope Checker::section(const toml::table& root, std::string_view name,
   return scope;
 }
 
+Scope Checker::subsection(const Scope& parent, std::string_view name) {
+  const std::string full =
+      parent.section.empty() ? std::string(name) : parent.section + "." + std::string(name);
+  Scope scope{full, "[" + full + "]", nullptr, parent.at};
+  const toml::node* found = node(parent, name);
+  if (found == nullptr) return scope;
+  scope.at = found->source().begin;
+  scope.table = found->as_table();
+  if (scope.table == nullptr) {
+    expected(found->source().begin, parent, name, "a table ([" + full + "])", describe(*found));
+  }
+  return scope;
+}
+
+namespace {
+
+// "motion" for "motion.app", "" for "agent".
+std::string_view parent_of(std::string_view section) {
+  const std::size_t dot = section.rfind('.');
+  return dot == std::string_view::npos ? std::string_view() : section.substr(0, dot);
+}
+
+std::string_view leaf_of(std::string_view section) {
+  const std::size_t dot = section.rfind('.');
+  return dot == std::string_view::npos ? section : section.substr(dot + 1);
+}
+
+}  // namespace
+
+bool Checker::is_subsection(std::string_view parent, std::string_view key) const {
+  return std::any_of(sections_.begin(), sections_.end(), [&](std::string_view s) {
+    return parent_of(s) == parent && leaf_of(s) == key;
+  });
+}
+
+bool Checker::has_subsections(std::string_view parent) const {
+  return parent.empty() || std::any_of(sections_.begin(), sections_.end(),
+                                       [&](std::string_view s) { return parent_of(s) == parent; });
+}
+
 bool Checker::known(const Scope& scope, std::string_view key) const {
   if (schema::find(keys_, scope.section, key) != nullptr) return true;
-  return scope.section.empty() &&
-         std::find(sections_.begin(), sections_.end(), key) != sections_.end();
+  return is_subsection(scope.section, key);
 }
 
 namespace {
@@ -113,8 +152,8 @@ std::string Checker::unknown_hint(const Scope& scope, std::string_view key) cons
   for (const schema::Key& k : keys_) {
     if (k.section == scope.section) consider(k.name, std::string(k.name));
   }
-  if (scope.section.empty()) {
-    for (std::string_view s : sections_) consider(s, "[" + std::string(s) + "]");
+  for (std::string_view s : sections_) {
+    if (parent_of(s) == scope.section) consider(leaf_of(s), "[" + std::string(s) + "]");
   }
   if (!best.empty()) return " (did you mean " + best + "?)";
   // A right (or nearly right) key in the wrong section is a common slip: say where it goes.
@@ -135,11 +174,11 @@ void Checker::reject_unknown(const Scope& scope) {
   if (scope.table == nullptr) return;
   for (auto&& [key, value] : *scope.table) {
     if (known(scope, key.str())) continue;
-    const bool is_section = scope.section.empty() && value.is_table();
+    const bool is_section = has_subsections(scope.section) && value.is_table();
     Scope where = scope;
     std::string shown_key = key_text(key.str());
     if (is_section) {
-      where.label = "[" + shown_key + "]";
+      where.label = "[" + (scope.section.empty() ? "" : scope.section + ".") + shown_key + "]";
       shown_key.clear();
     }
     errors_.push_back(Line{key.source().begin.line, key.source().begin.column,

@@ -38,6 +38,9 @@ class Checker {
   // defaults to `name` (board line roles share the "line" keys).
   Scope section(const toml::table& root, std::string_view name,
                 std::string_view schema_section = {});
+  // The table `name` inside `parent` ([motion.app] in [motion]); the sections list must
+  // name it ("motion.app"). Reports a value that is not a table.
+  Scope subsection(const Scope& parent, std::string_view name);
 
   // Reports every key of scope.table the schema does not know, with a suggestion.
   void reject_unknown(const Scope& scope);
@@ -74,6 +77,8 @@ class Checker {
   [[nodiscard]] std::string prefix(toml::source_position at, const Scope& scope,
                                    std::string_view key) const;
   [[nodiscard]] bool known(const Scope& scope, std::string_view key) const;
+  [[nodiscard]] bool is_subsection(std::string_view parent, std::string_view key) const;
+  [[nodiscard]] bool has_subsections(std::string_view parent) const;
   [[nodiscard]] std::string unknown_hint(const Scope& scope, std::string_view key) const;
 
   std::string file_;

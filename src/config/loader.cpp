@@ -8,6 +8,7 @@
 
 #include "board/board_loader.hpp"
 #include "config/checker.hpp"
+#include "config/loader_motion.hpp"
 #include "config/schema.hpp"
 
 namespace lifeline {
@@ -253,8 +254,12 @@ Expected<Config> parse_config(std::string_view text, const std::string& source_p
   read_lockout(c, c.section(*root, "lockout"), config.lockout);
   read_health(c, c.section(*root, "health"), config.health);
   read_blackbox(c, c.section(*root, "blackbox"), config.blackbox);
+  const auto motion = config_detail::read_motion(c, *root, config.agent, config.motion);
 
-  if (load_referenced_board(c, agent, resolver, config)) check_against_board(c, wd, config);
+  if (load_referenced_board(c, agent, resolver, config)) {
+    check_against_board(c, wd, config);
+    config_detail::check_motion_against_board(c, motion, config);
+  }
 
   if (c.failed()) return Error{0, c.report()};
   config.warnings = c.warnings();

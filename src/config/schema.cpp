@@ -47,10 +47,81 @@ constexpr std::array kConfigKeys{
         "Size of one black-box segment file."},
     Key{"blackbox", "segments", K::integer, 2, 1024, "", "8",
         "Number of segment files in the ring."},
+    Key{"motion", "enabled", K::boolean, 0, 0, "", "false",
+        "Run the motor dead-man: stop the motors when a detector says the app is unfit."},
+    Key{"motion", "stop_category", K::integer, 0, 1, "", "0",
+        "IEC 60204-1 stop category: 0 cuts power at once; 1 sends the stop frame, then cuts "
+        "power after cat1_delay_ms."},
+    Key{"motion", "cat1_delay_ms", K::integer, 0, 10000, "ms", "500",
+        "Category 1 only: time between the stop frame and dropping the enable line."},
+    Key{"motion", "stop_repeat_ms", K::integer, 20, 5000, "ms", "200",
+        "While stopped, the stop frame is sent again this often."},
+    Key{"motion", "auto_rearm_after_ms", K::integer, 0, 3600000, "ms", "0",
+        "0: only an operator re-arms; otherwise re-arm after the app is healthy this long "
+        "(at least 1000)."},
+    Key{"motion", "use_enable_line", K::boolean, 0, 0, "", "true",
+        "Drive the board's motor_enable line (the board must have one)."},
+    Key{"motion", "serial_device", K::path, 0, 0, "", R"("")",
+        "Absolute path of the motor controller's serial device; \"\" uses the board's "
+        "motor_serial device."},
+    Key{"motion", "protocol", K::string, 0, 0, "", R"("none")",
+        "Motor controller protocol: \"none\" (enable line only), \"sabertooth-packetized\", "
+        "\"sabertooth-simplified\", \"roboclaw\", \"pololu-compact\", \"pololu\", "
+        "\"odrive\" or \"custom\"."},
+    Key{"motion", "address", K::integer, 0, 255, "", "128",
+        "Controller address or device number; each protocol accepts its own range."},
+    Key{"motion", "odrive_axes", K::integer, 0, 1, "", "[0, 1]",
+        "ODrive only: an array of 1 or 2 distinct axes (0, 1) to stop."},
+    Key{"motion", "odrive_stop", K::string, 0, 0, "", R"("both")",
+        "ODrive only: \"velocity-zero\", \"idle\" or \"both\"."},
+    Key{"motion", "custom_stop_hex", K::string, 0, 0, "", R"("")",
+        "protocol = \"custom\" only (and required there): the stop frame as hex bytes, "
+        "e.g. \"80 00 00 00\"."},
+    Key{"motion", "controller_timeout_ms", K::integer, 0, 25500, "ms", "0",
+        "0: off; otherwise (at least 100) the controller's own serial timeout, set when "
+        "motion is armed."},
+    Key{"motion", "reset_board_on_output_failure", K::boolean, 0, 0, "", "false",
+        "When the motor outputs fail, close the health gate so the watchdog resets the board."},
+    Key{"motion.app", "pidfile", K::path, 0, 0, "", R"("")",
+        "Absolute path of a file holding the app's PID; \"\" for none."},
+    Key{"motion.app", "exe", K::path, 0, 0, "", R"("")",
+        "Absolute path of the app's executable, matched via /proc/PID/exe; \"\" for none."},
+    Key{"motion.app", "unit", K::string, 0, 0, "", R"("")",
+        "A systemd unit ending in .service whose main process is the app; \"\" for none."},
+    Key{"motion.app", "resolve_interval_ms", K::integer, 20, 10000, "ms", "250",
+        "While no live app process is known, look for one this often."},
+    Key{"motion.app", "crash_loop_deaths", K::integer, 2, 100, "", "5",
+        "App deaths within crash_loop_window_s that make a crash loop."},
+    Key{"motion.app", "crash_loop_window_s", K::integer, 1, 86400, "s", "60",
+        "The sliding window crash_loop_deaths is counted over."},
+    Key{"motion.app", "stop_unit_on_crash_loop", K::boolean, 0, 0, "", "false",
+        "On a crash loop, stop the unit instead of letting systemd restart it."},
+    Key{"motion.lease", "enabled", K::boolean, 0, 0, "", "false",
+        "Require the app to renew a heartbeat lease over a datagram socket."},
+    Key{"motion.lease", "socket", K::path, 0, 0, "", R"("/run/lifeline/lease.sock")",
+        "Absolute path of the lease socket; at most 107 bytes (sun_path)."},
+    Key{"motion.lease", "name", K::string, 0, 0, "", R"("app")",
+        "The lease the app renews: 1 to 32 characters from a-z, 0-9, '_' and '-'."},
+    Key{"motion.lease", "timeout_ms", K::integer, 20, 60000, "ms", "300",
+        "No renewal for this long means the app hangs."},
+    Key{"motion.lease", "allowed_uid", K::integer, -1, 4294967294, "", "-1",
+        "Only this uid may renew the lease (root always may); -1 allows any uid."},
+    Key{"motion.lease", "max_datagrams_per_second", K::integer, 10, 100000, "", "1000",
+        "Datagrams beyond this rate are ignored and counted as a flood."},
+    Key{"motion.http_probe", "url", K::string, 0, 0, "", R"("")",
+        "\"\": no probe; otherwise a loopback URL: http://127.x.x.x, http://localhost or "
+        "http://[::1]."},
+    Key{"motion.http_probe", "interval_ms", K::integer, 50, 60000, "ms", "500",
+        "How often to probe."},
+    Key{"motion.http_probe", "timeout_ms", K::integer, 10, 60000, "ms", "300",
+        "An answer slower than this is a failure; less than interval_ms."},
+    Key{"motion.http_probe", "failures", K::integer, 1, 100, "", "3",
+        "Consecutive failed probes that mean the app is unfit."},
 };
 
-constexpr std::array<std::string_view, 5> kConfigSections{"agent", "watchdog", "lockout", "health",
-                                                          "blackbox"};
+constexpr std::array<std::string_view, 9> kConfigSections{
+    "agent",  "watchdog",   "lockout",      "health",           "blackbox",
+    "motion", "motion.app", "motion.lease", "motion.http_probe"};
 
 constexpr std::array kBoardKeys{
     Key{"", "description", K::string, 0, 0, "", "required", "One line naming the hardware."},

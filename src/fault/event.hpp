@@ -30,6 +30,12 @@ enum class EventKind : std::uint16_t {
   health_check_changed = 14,
   records_dropped = 15,
   safe_state_entered = 16,
+  motors_stopped = 17,
+  motors_armed = 18,
+  rearm_refused = 19,
+  app_started = 20,
+  app_exited = 21,
+  app_state_changed = 22,
 };
 
 struct EventKindInfo {
@@ -54,6 +60,12 @@ inline constexpr std::array kEventKinds = {
     EventKindInfo{EventKind::health_check_changed, "health_check_changed"},
     EventKindInfo{EventKind::records_dropped, "records_dropped"},
     EventKindInfo{EventKind::safe_state_entered, "safe_state_entered"},
+    EventKindInfo{EventKind::motors_stopped, "motors_stopped"},
+    EventKindInfo{EventKind::motors_armed, "motors_armed"},
+    EventKindInfo{EventKind::rearm_refused, "rearm_refused"},
+    EventKindInfo{EventKind::app_started, "app_started"},
+    EventKindInfo{EventKind::app_exited, "app_exited"},
+    EventKindInfo{EventKind::app_state_changed, "app_state_changed"},
 };
 
 // "unknown_<n>" for kinds written by a newer lifeline.

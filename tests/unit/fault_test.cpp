@@ -65,7 +65,7 @@ TEST(FaultTable, CodesAndNamesAreUnique) {
     EXPECT_TRUE(codes.insert(fault_code(info.fault)).second) << fault_code(info.fault);
     EXPECT_TRUE(names.insert(info.name).second) << info.name;
   }
-  EXPECT_EQ(codes.size(), 9U);
+  EXPECT_EQ(codes.size(), kFaultTable.size());
 }
 
 TEST(FaultTable, NamesAreSnakeCase) {
@@ -256,7 +256,7 @@ TEST(FaultTableEventKinds, EveryKindHasAUniqueSnakeCaseName) {
 TEST(FaultTableEventKinds, UnknownKindsAreNamedByNumber) {
   EXPECT_EQ(event_kind_name(EventKind::safe_state_entered), "safe_state_entered");
   EXPECT_EQ(event_kind_name(static_cast<EventKind>(0)), "unknown_0");
-  EXPECT_EQ(event_kind_name(static_cast<EventKind>(17)), "unknown_17");
+  EXPECT_EQ(event_kind_name(static_cast<EventKind>(999)), "unknown_999");
   EXPECT_EQ(event_kind_name(static_cast<EventKind>(65535)), "unknown_65535");
 }
 

@@ -1,6 +1,7 @@
 #include "hal/sim/sim_serial_link.hpp"
 
 #include <fcntl.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +13,15 @@ Status SimSerialLink::open() {
   fd_ = ::open(path_.c_str(), O_WRONLY | O_NOCTTY | O_NONBLOCK | O_APPEND | O_CREAT | O_CLOEXEC,
                0644);
   if (fd_ < 0) return errno_error("open sim serial " + path_);
+  // A pseudo-terminal would otherwise translate bytes (\n -> \r\n): a motor frame must
+  // arrive exactly as built, as it does on a raw UART.
+  if (::isatty(fd_) != 0) {
+    termios mode{};
+    if (::tcgetattr(fd_, &mode) == 0) {
+      ::cfmakeraw(&mode);
+      ::tcsetattr(fd_, TCSANOW, &mode);
+    }
+  }
   return ok_status();
 }
 
