@@ -28,6 +28,7 @@ std::vector<std::string> restart_only_changes(const Config& now, const Config& n
       now.blackbox.segments != next.blackbox.segments) {
     changed.emplace_back("blackbox");
   }
+  if (!(now.motion == next.motion)) changed.emplace_back("motion");
   return changed;
 }
 
@@ -60,6 +61,7 @@ void Agent::apply_reload(Config next) {
   next.watchdog.enabled = config_.watchdog.enabled;
   next.watchdog.device = config_.watchdog.device;
   next.blackbox = config_.blackbox;
+  next.motion = config_.motion;  // frames, ports and monitors are built once at start
   config_ = std::move(next);
 
   watchdog_->apply(config_.watchdog, config_.board.watchdog.max_timeout);

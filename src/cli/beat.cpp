@@ -1,9 +1,9 @@
 #include "cli/beat.hpp"
 
+#include <cerrno>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
-#include <cerrno>
 #include <cstring>
 #include <ctime>
 
@@ -90,8 +90,8 @@ int beat(const std::string& socket_path, const std::string& name, int count,
     // Printed once per change: a `--count 0` beat loop outliving a lifeline restart
     // must not fill the journal with one line per beat.
     if (rc != 0 && -rc != last_error) {
-      std::fprintf(stderr, "lifeline beat: %s: %s%s\n", socket_path.c_str(),
-                   std::strerror(-rc), hint(-rc));  // NOLINT(concurrency-mt-unsafe)
+      std::fprintf(stderr, "lifeline beat: %s: %s%s\n", socket_path.c_str(), std::strerror(-rc),
+                   hint(-rc));  // NOLINT(concurrency-mt-unsafe)
     } else if (rc == 0 && last_error != 0) {
       std::fprintf(stderr, "lifeline beat: %s: beats are getting through again\n",
                    socket_path.c_str());

@@ -66,6 +66,7 @@ struct AppConfig {
   std::uint32_t crash_loop_deaths = 5;  // deaths within the window that make a crash loop
   Seconds crash_loop_window{60};
   bool stop_unit_on_crash_loop = false;  // stop the unit (sd-bus) instead of letting it loop
+  bool operator==(const AppConfig&) const = default;
 };
 
 // [motion]: the motor dead-man.
@@ -88,6 +89,7 @@ struct MotionConfig {
   bool lease_enabled = false;
   LeaseConfig lease;
   HttpProbeConfig http_probe;  // url "" = no probe
+  bool operator==(const MotionConfig&) const = default;
 };
 
 struct Config {

@@ -140,14 +140,23 @@ void HttpProbe::begin_attempt() {
 void HttpProbe::on_io(std::uint32_t revents) {
   if (step_ == Step::connecting) {
     if (!check_connected()) return;
-    if ((revents & EPOLLOUT) == 0U) return;  // woken without news: wait on
+    if ((revents & EPOLLOUT) == 0U) {
+      // A hang-up without a pending error would wake us again and again until the
+      // timeout (epoll is level-triggered): end the attempt instead of spinning.
+      if ((revents & (EPOLLERR | EPOLLHUP)) != 0U) {
+        finish(ProbeOutcome::io_error, 0, "connection hung up while connecting");
+      }
+      return;
+    }
     step_ = Step::sending;
   }
   if (step_ == Step::sending) {
     if (!send_request()) return;
     step_ = Step::receiving;
     // Switching the running source's mask is fine; only destroying it would not be.
-    sd_event_source_set_io_events(io_.raw(), EPOLLIN);
+    if (const int rc = sd_event_source_set_io_events(io_.raw(), EPOLLIN); rc < 0) {
+      finish(ProbeOutcome::io_error, 0, system_error("wait for the answer", -rc));
+    }
     return;
   }
   read_status();

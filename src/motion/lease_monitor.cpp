@@ -40,7 +40,9 @@ Error sd_error(const std::string& what, int negative_errno) {
   return Error{-negative_errno, what + ": " + std::strerror(-negative_errno)};  // NOLINT
 }
 
-std::string uid_text(uid_t uid) { return std::to_string(uid); }
+std::string uid_text(uid_t uid) {
+  return std::to_string(uid);
+}
 
 }  // namespace
 
@@ -53,7 +55,9 @@ LeaseMonitor::LeaseMonitor(EventLoop& loop, LeaseConfig config,
       state_(config_.timeout),
       flood_limiter_(config_.max_datagrams_per_second) {}
 
-LeaseMonitor::~LeaseMonitor() { stop(); }
+LeaseMonitor::~LeaseMonitor() {
+  stop();
+}
 
 LeaseCounters LeaseMonitor::counters() const {
   LeaseCounters result = counters_;
@@ -220,8 +224,8 @@ void LeaseMonitor::on_datagram(std::size_t size, bool truncated,
   const hal::MonoTime now = loop_.now();
   // Credentials first: they cost nothing to check, and a sender that may not renew must
   // not be able to use up the app's flood budget either.
-  const bool uid_ok = sender && (sender->uid == 0 || !config_.allowed_uid ||
-                                 sender->uid == *config_.allowed_uid);
+  const bool uid_ok =
+      sender && (sender->uid == 0 || !config_.allowed_uid || sender->uid == *config_.allowed_uid);
   if (!uid_ok) {
     ++counters_.wrong_uid;
     if (rejection_report_due(now)) {
@@ -348,8 +352,8 @@ bool LeaseMonitor::rejection_report_due(hal::MonoTime now) {
 void LeaseMonitor::report_rejection(std::string detail, std::uint64_t seq) {
   detail = "lease '" + config_.name + "': " + detail;
   if (unreported_rejections_ > 0) {
-    detail += " (and " + std::to_string(unreported_rejections_) +
-              " more rejected since the last report)";
+    detail +=
+        " (and " + std::to_string(unreported_rejections_) + " more rejected since the last report)";
     unreported_rejections_ = 0;
   }
   emit(LeaseEvent::Kind::rejected, std::move(detail), seq);

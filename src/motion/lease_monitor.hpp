@@ -8,9 +8,9 @@
 // polling, no timer created or destroyed.
 #pragma once
 
-#include <systemd/sd-event.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <systemd/sd-event.h>
 
 #include <array>
 #include <chrono>

@@ -39,8 +39,7 @@ RateLimiter::RateLimiter(std::uint32_t per_second, std::uint32_t burst)
 
 bool RateLimiter::allow(hal::MonoTime now) {
   if (last_ && now > *last_ && per_second_ != 0) {
-    const auto elapsed =
-        static_cast<std::uint64_t>(std::chrono::nanoseconds(now - *last_).count());
+    const auto elapsed = static_cast<std::uint64_t>(std::chrono::nanoseconds(now - *last_).count());
     if (elapsed >= refill_full_) {
       credit_ = capacity_;
     } else {

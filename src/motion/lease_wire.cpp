@@ -6,7 +6,9 @@ namespace lifeline {
 
 namespace {
 
-Error malformed(std::string reason) { return Error{0, std::move(reason)}; }
+Error malformed(std::string reason) {
+  return Error{0, std::move(reason)};
+}
 
 bool is_name_byte(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';

@@ -19,6 +19,7 @@ struct LeaseConfig {
   std::chrono::milliseconds timeout{300};
   std::optional<uid_t> allowed_uid;     // only this uid may renew (root always may)
   std::uint32_t max_datagrams_per_second = 1000;  // beyond: ignored and counted (flood)
+  bool operator==(const LeaseConfig&) const = default;
 };
 
 // The app's HTTP health URL on loopback: a 5xx, a timeout or a refused connection counts
@@ -28,6 +29,7 @@ struct HttpProbeConfig {
   std::chrono::milliseconds interval{500};
   std::chrono::milliseconds timeout{300};
   std::uint32_t failures_to_trip = 3;
+  bool operator==(const HttpProbeConfig&) const = default;
 };
 
 }  // namespace lifeline

@@ -89,8 +89,7 @@ TEST(LeaseWire, RejectsEverythingElseWithAReason) {
     SCOPED_TRACE(testing::PrintToString(std::string(row.text)));
     auto beat = parse(row.text);
     ASSERT_FALSE(beat.ok()) << beat->name;
-    EXPECT_NE(beat.error().message.find(row.reason), std::string::npos)
-        << beat.error().message;
+    EXPECT_NE(beat.error().message.find(row.reason), std::string::npos) << beat.error().message;
     EXPECT_EQ(beat.error().errno_value, 0);
   }
 }
@@ -120,8 +119,8 @@ TEST(LeaseWire, FormatWritesTheCanonicalBeat) {
 }
 
 TEST(LeaseWire, FormatThenParseRoundTrips) {
-  const std::vector<std::uint64_t> seqs = {0, 1, 9, 10, 99, 1000000007ULL,
-                                           std::numeric_limits<std::uint64_t>::max()};
+  const std::vector<std::uint64_t> seqs = {
+      0, 1, 9, 10, 99, 1000000007ULL, std::numeric_limits<std::uint64_t>::max()};
   const std::vector<std::string> names = {"a", "app", "arm-ctl_2",
                                           "0123456789abcdefghijklmnopqrstuv"};
   for (const auto& name : names) {

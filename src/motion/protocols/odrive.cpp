@@ -4,22 +4,23 @@
 //   [OD-ASCII] docs/ascii-protocol.rst:
 //     - Command Format: one command per line, interpreted at the new-line character; the
 //       "*NN" checksum is optional.
-//     - Motor Velocity: "v motor velocity torque_ff", motor 0 or 1, velocity in turns/s,
-//       torque_ff in Nm (optional); "This command updates the watchdog timer for the motor."
-//     - Update Motor Watchdog: "u motor" feeds the watchdog without changing setpoints.
-//     - Parameter Reading/Writing: "w [property] [value]", property as seen in odrivetool.
+//     - Motor Velocity: v, motor (0 or 1), velocity [turns/s], torque_ff [Nm, optional];
+//       it also feeds that motor's watchdog.
+//     - Update Motor Watchdog: u, motor; feeds the watchdog, setpoints unchanged.
+//     - Parameter Reading/Writing: w, property path as odrivetool names it, value.
 //   [OD-START] docs/getting-started.rst, Watchdog Timer: axis.config.watchdog_timeout in
 //     seconds, axis.config.enable_watchdog = True to turn it on.
 //   [OD-IF] Firmware/odrive-interface.yaml: watchdog_timeout is float32 [s],
-//     enable_watchdog is bool; AxisState UNDEFINED = 0, IDLE = 1 ("Disable motor PWM and do
-//     nothing").
+//     enable_watchdog is bool; AxisState UNDEFINED = 0, IDLE = 1 (motor PWM off).
 //   [OD-FW] Firmware source at the same tag, for what the documents leave open:
 //     communication/ascii_protocol.cpp: "v" also switches control_mode to velocity control;
-//     "w" reads the value with sscanf, so a bool is written as "1"; MotorControl/axis.cpp:
-//     watchdog_check() trips as soon as enable_watchdog is set while the countdown is 0, and
-//     watchdog_feed() reloads it from watchdog_timeout, so the arm sequence writes the
-//     timeout, feeds, and only then enables; axis.hpp clamps watchdog_timeout to
-//     UINT32_MAX / (current_meas_hz + 1) s, 536 804 s at the v3 boards' 8 kHz.
+//     fibre-cpp/protocol.hpp: "w" parses a bool with %d, so it is written as "1";
+//     MotorControl/axis.cpp and axis.hpp: the watchdog countdown starts at 0 and is loaded
+//     from watchdog_timeout only by a feed (apply_config() at boot feeds once, with the
+//     timeout stored then), and watchdog_check() flags WATCHDOG_TIMER_EXPIRED once enabled
+//     with the countdown at 0, so the arm sequence writes the timeout, feeds, and only then
+//     enables; watchdog_timeout is clamped to UINT32_MAX / (current_meas_hz + 1) s,
+//     536 804 s at the v3 boards' 8 kHz.
 // Firmware 0.6.x (ODrive Pro/S1) was not checked; these frames are for 0.5.x.
 #include <array>
 #include <string>
@@ -29,7 +30,7 @@
 namespace lifeline::motion {
 namespace {
 
-constexpr std::uint8_t kAxisCount = 2;  // ODrive v3.x, firmware 0.5.x: "motor is ... 0 or 1"
+constexpr std::uint8_t kAxisCount = 2;  // v3.x boards, firmware 0.5.x: motor 0 or 1
 // watchdog_timeout above this is clamped by the firmware (see [OD-FW]); refuse rather than
 // let a configured value silently shrink.
 constexpr long long kMaxWatchdogMs = 536'804'000;

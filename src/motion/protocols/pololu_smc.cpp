@@ -4,19 +4,21 @@
 // Sources:
 //   [SMC] Pololu, "Pololu Simple Motor Controller User's Guide" (0J44):
 //     - 6.2 Binary Commands: command bytes 0x80..0xFF, data bytes 0x00..0x7F; Compact
-//       protocol is the command byte alone; Pololu protocol is 0xAA, device number, then
-//       the command byte with its most significant bit cleared.
-//     - 6.2.1 Binary Command Reference, "Stop Motor (any input mode)": Compact 0xE0 (224),
-//       Pololu 0xAA (170), device number, 0x60 (96); "sets the motor target speed to zero
-//       and makes the controller susceptible to a safe-start violation error if Safe Start
-//       is enabled".
-//     - 3.4 Errors, "Command timeout": configurable, disabled by default, enabled "from the
-//       Advanced Settings tab" of the Simple Motor Control Center.
+//       protocol is the command byte alone; the Pololu protocol is 0xAA, device number,
+//       then the command with its top bit cleared (6.2.1 lists both forms of every command).
+//     - 6.2.1 Binary Command Reference, Stop Motor (accepted in any input mode): Compact
+//       0xE0 (224); Pololu 0xAA (170), device number, 0x60 (96). It sets the target speed
+//       to zero and, with Safe Start enabled, makes a safe-start violation possible, which
+//       the app clears with Exit Safe-Start. (Whether it honours the deceleration limits was
+//       cut off in the copy we read; Motor Brake, 0x92, documents that it ignores them.)
+//     - 3.4 Errors, Command timeout: disabled by default; enabled by a non-zero Command
+//       Timeout in the Advanced Settings tab of the Simple Motor Control Center.
 //   [SMCG2] Pololu, "Pololu Simple Motor Controller G2 User's Guide" (0J77), 6.2.1: the same
 //     command encodings.
-// The command timeout is a stored setting written with the Control Center over native USB;
-// no binary serial command in 6.2.1 sets it, so lifeline cannot configure it and refuses a
-// controller_timeout rather than pretend. Also unverified from here: a controller with CRC
+// The command timeout is a stored setting written with the Control Center; none of the 6.2.1
+// commands we read sets it (Set Motor Limit covers only speed, acceleration, deceleration and
+// brake duration), so lifeline cannot configure it and refuses a controller_timeout rather
+// than pretend. Also unverified from here: a controller with CRC
 // mode enabled (6.5) rejects these frames, which carry no CRC byte.
 #include <string>
 

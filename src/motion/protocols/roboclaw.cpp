@@ -5,11 +5,10 @@
 //   - CRC16 Checksum Calculation (p. 59): C code with polynomial 0x1021, each byte XORed
 //     into the high byte, shifting left; every packet ends with the 2-byte CRC16 over
 //     address, command and data.
-//   - Commands 0 - 7 Compatibility Commands (p. 63): "0 - Drive Forward M1 ... 0 = full
-//     stop", Send: [Address, 0, Value, CRC(2 bytes)]; 4 is Drive Forward Motor 2.
-//   - Advanced Packet Serial, 14 - Set Serial Timeout (p. 66-67): "in 100ms increments ...
-//     Range is 0 to 25.5 seconds (0 to 255 in 100ms increments)", Send: [Address, 14,
-//     Value, CRC (2 bytes)].
+//   - Commands 0 - 7 Compatibility Commands (p. 63): command 0 drives M1 forward, value
+//     0..127 with 0 a full stop, sent as address, 0, value, 2 CRC bytes; 4 is the same for M2.
+//   - Advanced Packet Serial, 14 - Set Serial Timeout (p. 66-67): the value counts 100 ms
+//     steps, 0..255 (0 to 25.5 s), sent as address, 14, value, 2 CRC bytes.
 // The manual's C code leaves the CRC's start value and the order of its two bytes on the
 // wire unstated. Both come from Basicmicro's own Arduino library (RoboClaw::crc_clear sets
 // 0; RoboClaw::write_n writes crc >> 8, then crc): initial value 0, high byte first.

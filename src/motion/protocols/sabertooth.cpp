@@ -2,18 +2,17 @@
 //
 // Source [ST2x12]: Dimension Engineering, "Sabertooth 2x12 User's Guide":
 //   - Mode 3, Simplified Serial (p. 13): bytes 1-127 drive motor 1, 128-255 motor 2;
-//     "Character 0 (hex 0x00) is a special case. Sending this character will shut down
-//     both motors."
+//     byte 0x00 is the special case that shuts down both motors.
 //   - Mode 4, Packetized Serial, Packet Overview (p. 15): address byte, command byte, data
 //     byte, seven-bit checksum; address bytes are above 127, all later bytes 127 or lower.
 //     Figures 7.1/7.2: address 130, command 0, data 64 gives checksum 66.
 //   - Commands (p. 17): 0 drive forward motor 1, 1 drive backwards motor 1, 4 drive forward
-//     motor 2, 5 drive backwards motor 2; data 0-127 "for off to full" drive. (Commands 4
+//     motor 2, 5 drive backwards motor 2; data 0 (off) to 127 (full). (Commands 4
 //     and 5 are cut off the page text we could read; they were checked against a
 //     transcription of the same command list and the RoboClaw manual's Sabertooth
 //     compatibility table, which numbers them identically.)
-//   - Setting Commands, 14: Serial Timeout (p. 19): off by default; 0 disables; "1 unit per
-//     100ms of timeout"; does not persist through a power cycle.
+//   - Setting Commands, 14: Serial Timeout (p. 19): off by default; data 0 disables it; each
+//     unit is 100 ms (10 = 1000 ms); not kept across a power cycle.
 //   - Checksum (p. 20): (address + command + data) & 0b01111111.
 // Addresses 128-135: the DIP switch wizard for packetized serial lists exactly these.
 // Not verified from a vendor document: that the Sabertooth 2x32 honours legacy command 14
