@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "agent/agent.hpp"
+#include "cli/beat.hpp"
 #include "cli/commands.hpp"
 #include "cli/faults_doc.hpp"
 
@@ -54,6 +55,17 @@ int main(int argc, char** argv) {
   bool faults_markdown = false;
   faults->add_flag("--markdown", faults_markdown, "print the Markdown page (docs/faults.md)");
 
+  auto* beat = app.add_subcommand("beat", "renew a heartbeat lease (for shell scripts)");
+  std::string lease_name;
+  std::string lease_socket = cli::kDefaultLeaseSocket;
+  int beat_count = 1;
+  int beat_interval_ms = 100;
+  beat->add_option("name", lease_name, "the lease's name ([motion.lease] name)")->required();
+  beat->add_option("--socket", lease_socket, "the lease socket ([motion.lease] socket)");
+  beat->add_option("--count", beat_count, "beats to send; 0 = until SIGTERM")
+      ->check(CLI::NonNegativeNumber);
+  beat->add_option("--interval-ms", beat_interval_ms, "between beats")->check(CLI::Range(1, 60000));
+
   CLI11_PARSE(app, argc, argv);
 
   if (run->parsed()) {
@@ -71,5 +83,9 @@ int main(int argc, char** argv) {
   if (estop->parsed()) return cli::estop(config_path);
   if (lockout->parsed()) return cli::check_lockout(config_path);
   if (faults->parsed()) return cli::print_faults(faults_markdown);
+  if (beat->parsed()) {
+    return cli::beat(lease_socket, lease_name, beat_count,
+                     std::chrono::milliseconds(beat_interval_ms));
+  }
   return 2;
 }
