@@ -15,7 +15,9 @@ Record sample() {
   Record record;
   record.realtime_us = 1'700'000'000'000'000;
   record.monotonic_us = 123'456'789;
-  record.event = Event{EventKind::fault_raised, Fault::health_gate_closed, Severity::critical,
+  record.event = Event{EventKind::fault_raised,
+                       Fault::health_gate_closed,
+                       Severity::critical,
                        "health_gate_closed: check 'app-alive' failing: file is 7.2 s old",
                        {{"reason", "check 'app-alive' failing"}, {"timeout_s", "15"}}};
   return record;

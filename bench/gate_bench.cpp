@@ -24,8 +24,12 @@ class NullSink final : public EventSink {
 class CountingWatchdog final : public hal::WatchdogDevice {
  public:
   Status open() override { return ok_status(); }
-  Expected<hal::WatchdogIdentity> identity() override { return hal::WatchdogIdentity{"bench", 0, 0}; }
-  Expected<std::chrono::seconds> set_timeout(std::chrono::seconds wanted) override { return wanted; }
+  Expected<hal::WatchdogIdentity> identity() override {
+    return hal::WatchdogIdentity{"bench", 0, 0};
+  }
+  Expected<std::chrono::seconds> set_timeout(std::chrono::seconds wanted) override {
+    return wanted;
+  }
   Expected<std::uint32_t> boot_status() override { return 0U; }
   Status pet() override {
     ++pets;

@@ -23,6 +23,7 @@ import http.server
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STOP = bytes([0x80, 0x00, 0x00, 0x00, 0x80, 0x04, 0x00, 0x04])
+REALTIME = 0  # [agent] realtime_priority for every rig (--realtime)
 
 
 def percentiles(samples_ms):
@@ -44,7 +45,8 @@ class Rig:
         config = os.path.join(tmp, "lifeline.toml")
         with open(config, "w") as f:
             f.write(f'[agent]\nboard = "{ROOT}/board/sim.toml"\nstate_dir = "{tmp}/state"\n'
-                    f'control_socket = "{self.control}"\n[motion]\nenabled = true\n'
+                    f'control_socket = "{self.control}"\nrealtime_priority = {REALTIME}\n'
+                    f'[motion]\nenabled = true\n'
                     f'protocol = "sabertooth-packetized"\nserial_device = "{self.link}"\n'
                     f'stop_repeat_ms = 5000\n{extra}')
         self.out = open(os.path.join(tmp, "out.log"), "w")
@@ -185,11 +187,19 @@ def main():
     parser.add_argument("--kills", type=int, default=1000)
     parser.add_argument("--hangs", type=int, default=100)
     parser.add_argument("--errors", type=int, default=50)
+    parser.add_argument("--realtime", type=int, default=0,
+                        help="[agent] realtime_priority (0 = normal scheduling)")
     args = parser.parse_args()
+    global REALTIME
+    REALTIME = args.realtime
+    print(f"realtime_priority = {REALTIME}")
     binary = os.path.join(args.build, "lifeline")
-    kills(binary, args.kills)
-    hangs(binary, args.hangs)
-    errors(binary, args.errors)
+    if args.kills:
+        kills(binary, args.kills)
+    if args.hangs:
+        hangs(binary, args.hangs)
+    if args.errors:
+        errors(binary, args.errors)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,13 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <pthread.h>
+#include <sched.h>
 
 #include "config/loader.hpp"
 #include "util/files.hpp"
@@ -24,8 +28,10 @@ Severity start_severity(StartReason reason) {
   switch (reason) {
     case StartReason::watchdog_reset:
     case StartReason::unclean_reboot:
-    case StartReason::agent_crashed: return Severity::warning;
-    default: return Severity::info;
+    case StartReason::agent_crashed:
+      return Severity::warning;
+    default:
+      return Severity::info;
   }
 }
 
@@ -50,8 +56,7 @@ int Agent::run() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   auto loaded = load_config(options_.config_path);
   if (!loaded) {
-    std::fprintf(stderr, "lifeline: configuration rejected:\n%s\n",
-                 loaded.error().message.c_str());
+    std::fprintf(stderr, "lifeline: configuration rejected:\n%s\n", loaded.error().message.c_str());
     return 78;  // EX_CONFIG
   }
   if (auto started = start(std::move(*loaded)); !started) {
@@ -65,7 +70,11 @@ int Agent::run() {
 Status Agent::start(Config config) {
   config_ = std::move(config);
   // Keep lifeline's own pages in RAM: under memory pressure it must still run.
-  const bool locked = ::mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
+  // MCL_ONFAULT (as Android's lmkd does) locks pages as they are touched instead of
+  // faulting in every mapped library and thread stack up front: what lifeline uses stays
+  // resident, what it never touches costs nothing.
+  bool locked = ::mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) == 0;
+  if (!locked && errno == EINVAL) locked = ::mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
   auto loop = EventLoop::create();
   if (!loop) return loop.error();
   loop_ = std::move(*loop);
@@ -83,6 +92,16 @@ Status Agent::start(Config config) {
   sinks.console = options_.console ? stdout : nullptr;
   recorder_ = std::make_unique<Recorder>(clock_, boot_id_, sinks);
   start_blackbox();
+  // Real-time only for this (the loop) thread: the black-box writer, already started,
+  // keeps normal priority, so a slow disk never competes with a motor stop.
+  std::string realtime = "off";
+  if (config_.agent.realtime_priority > 0) {
+    sched_param param{};
+    param.sched_priority = config_.agent.realtime_priority;
+    const int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
+    realtime = rc == 0 ? "SCHED_FIFO " + std::to_string(param.sched_priority)
+                       : std::string("refused: ") + std::strerror(rc);  // NOLINT
+  }
   faults_ = std::make_unique<FaultSet>(*recorder_, clock_);
   safe_state_ = std::make_unique<SafeState>(*recorder_);
   watchdog_ = std::make_unique<WatchdogService>(*loop_, *faults_, *recorder_, *safe_state_, gate_,
@@ -99,15 +118,19 @@ Status Agent::start(Config config) {
   if (!hup) return hup.error();
   signals_.push_back(std::move(*hup));
 
-  recorder_->record(Event{EventKind::agent_started, std::nullopt, Severity::info,
+  recorder_->record(Event{EventKind::agent_started,
+                          std::nullopt,
+                          Severity::info,
                           "lifeline " LIFELINE_VERSION " started on board '" + config_.board.name +
                               "' (" + config_.board.description + ")",
                           {{"config", config_.source_path},
                            {"board", config_.board.name},
                            {"pid", std::to_string(::getpid())},
-                           {"memory_locked", locked ? "yes" : "no"}}});
+                           {"memory_locked", locked ? "yes" : "no"},
+                           {"realtime", realtime}}});
   for (const auto& warning : config_.warnings) {
-    recorder_->record(Event{EventKind::config_loaded, std::nullopt, Severity::warning, warning, {}});
+    recorder_->record(
+        Event{EventKind::config_loaded, std::nullopt, Severity::warning, warning, {}});
   }
   const std::uint32_t boot_status =
       watchdog_->open(config_.watchdog, config_.board.watchdog.max_timeout);
@@ -153,10 +176,12 @@ void Agent::start_blackbox() {
 void Agent::assess_start(std::uint32_t boot_status) {
   auto previous = load_history(config_.agent.state_dir);
   if (!previous) {
-    recorder_->record(Event{EventKind::reset_recorded, std::nullopt, Severity::warning,
-                            "reset history unreadable, starting a new one: " +
-                                previous.error().message,
-                            {}});
+    recorder_->record(
+        Event{EventKind::reset_recorded,
+              std::nullopt,
+              Severity::warning,
+              "reset history unreadable, starting a new one: " + previous.error().message,
+              {}});
   }
   const auto assessment =
       lifeline::assess_start(previous ? *previous : std::nullopt, boot_id_, boot_status,
@@ -164,26 +189,34 @@ void Agent::assess_start(std::uint32_t boot_status) {
   history_ = assessment.next;
   // Persist before anything else can fail: the next start must know this one happened.
   if (auto saved = save_history(config_.agent.state_dir, history_); !saved) {
-    recorder_->record(Event{EventKind::reset_recorded, std::nullopt, Severity::error,
-                            "cannot persist reset history: " + saved.error().message, {}});
+    recorder_->record(Event{EventKind::reset_recorded,
+                            std::nullopt,
+                            Severity::error,
+                            "cannot persist reset history: " + saved.error().message,
+                            {}});
   }
   const std::string reason(start_reason_name(assessment.reason));
-  recorder_->record(Event{
-      EventKind::reset_recorded, std::nullopt, start_severity(assessment.reason),
-      "start after " + reason + (assessment.new_boot ? " (new boot)" : " (same boot)"),
-      {{"reason", reason},
-       {"new_boot", assessment.new_boot ? "yes" : "no"},
-       {"boot_status", std::to_string(boot_status)},
-       {"boot_count", std::to_string(history_.boot_count)},
-       {"consecutive_unclean", std::to_string(history_.consecutive_unclean)},
-       {"resets_in_window", std::to_string(resets_in_window(
-                                history_.unclean_resets_s, wall_seconds(clock_), config_.lockout))}}});
+  recorder_->record(
+      Event{EventKind::reset_recorded,
+            std::nullopt,
+            start_severity(assessment.reason),
+            "start after " + reason + (assessment.new_boot ? " (new boot)" : " (same boot)"),
+            {{"reason", reason},
+             {"new_boot", assessment.new_boot ? "yes" : "no"},
+             {"boot_status", std::to_string(boot_status)},
+             {"boot_count", std::to_string(history_.boot_count)},
+             {"consecutive_unclean", std::to_string(history_.consecutive_unclean)},
+             {"resets_in_window",
+              std::to_string(resets_in_window(history_.unclean_resets_s, wall_seconds(clock_),
+                                              config_.lockout))}}});
   if (is_unclean_reset(assessment.reason) || assessment.reason == StartReason::agent_crashed) {
     faults_->raise(Fault::unclean_reset, "previous run ended by " + reason);
   }
   if (assessment.entered_lockout) {
-    recorder_->record(Event{EventKind::lockout_entered, Fault::boot_loop_lockout,
-                            Severity::critical, "boot-loop lockout: " + history_.lockout_reason,
+    recorder_->record(Event{EventKind::lockout_entered,
+                            Fault::boot_loop_lockout,
+                            Severity::critical,
+                            "boot-loop lockout: " + history_.lockout_reason,
                             {{"reason", history_.lockout_reason}}});
   }
   if (history_.lockout) {
@@ -201,7 +234,8 @@ void Agent::start_health_checks() {
   for (const auto& check_config : config_.health.file_checks) {
     auto check = std::make_unique<FileCheck>(gate_, check_config);
     if (auto started = check->start(*loop_); !started) {
-      faults_->raise(Fault::health_check_failing, check_config.name + ": " + started.error().message);
+      faults_->raise(Fault::health_check_failing,
+                     check_config.name + ": " + started.error().message);
     }
     file_checks_.push_back(std::move(check));
   }
@@ -226,11 +260,17 @@ void Agent::on_stop_signal() {
   watchdog_->stop_clean();
   mark_clean_stop(history_, wall_seconds(clock_));
   if (auto saved = save_history(config_.agent.state_dir, history_); !saved) {
-    recorder_->record(Event{EventKind::agent_stopped, std::nullopt, Severity::error,
-                            "cannot persist the clean stop: " + saved.error().message, {}});
+    recorder_->record(Event{EventKind::agent_stopped,
+                            std::nullopt,
+                            Severity::error,
+                            "cannot persist the clean stop: " + saved.error().message,
+                            {}});
   }
-  recorder_->record(Event{EventKind::agent_stopped, std::nullopt, Severity::info,
-                          "lifeline stopped cleanly", {{"pid", std::to_string(::getpid())}}});
+  recorder_->record(Event{EventKind::agent_stopped,
+                          std::nullopt,
+                          Severity::info,
+                          "lifeline stopped cleanly",
+                          {{"pid", std::to_string(::getpid())}}});
   if (blackbox_) blackbox_->flush();
   loop_->exit(0);
 }

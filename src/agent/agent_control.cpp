@@ -38,7 +38,8 @@ void Agent::on_reload_signal() {
   sd_notify(0, "RELOADING=1");
   auto loaded = load_config(options_.config_path);
   if (!loaded) {
-    recorder_->record(Event{EventKind::config_rejected, Fault::config_rejected,
+    recorder_->record(Event{EventKind::config_rejected,
+                            Fault::config_rejected,
                             Severity::warning,
                             "new configuration rejected, the running one is kept",
                             {{"config", options_.config_path}, {"error", loaded.error().message}}});
@@ -69,11 +70,13 @@ void Agent::apply_reload(Config next) {
   liveness_.reset();
   start_health_checks();
   faults_->clear(Fault::config_rejected, "a valid configuration was loaded");
-  recorder_->record(Event{EventKind::config_reloaded, std::nullopt,
+  recorder_->record(Event{EventKind::config_reloaded,
+                          std::nullopt,
                           kept.empty() ? Severity::info : Severity::warning,
                           kept.empty() ? "configuration reloaded"
                                        : "configuration reloaded; these need a restart and "
-                                         "kept their running values: " + kept_text,
+                                         "kept their running values: " +
+                                             kept_text,
                           {{"config", config_.source_path},
                            {"file_checks", std::to_string(config_.health.file_checks.size())}}});
 }
@@ -85,10 +88,12 @@ void Agent::clear_lockout(const std::string& who) {
   gate_.set_mode(GateMode::normal);
   faults_->clear(Fault::boot_loop_lockout, "cleared by " + who);
   faults_->clear(Fault::unclean_reset, "acknowledged by " + who);
-  recorder_->record(Event{EventKind::lockout_cleared, std::nullopt, Severity::warning,
-                          was_locked ? "boot-loop lockout cleared by " + who
-                                     : "reset history cleared by " + who,
-                          {{"by", who}}});
+  recorder_->record(
+      Event{EventKind::lockout_cleared,
+            std::nullopt,
+            Severity::warning,
+            was_locked ? "boot-loop lockout cleared by " + who : "reset history cleared by " + who,
+            {{"by", who}}});
 }
 
 nlohmann::json Agent::handle_control(const nlohmann::json& request) {
@@ -155,7 +160,8 @@ nlohmann::json Agent::status_json() const {
   }
   nlohmann::json last_pet_age = nullptr;
   if (wd.last_pet) {
-    last_pet_age = std::chrono::duration_cast<std::chrono::milliseconds>(now - *wd.last_pet).count();
+    last_pet_age =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - *wd.last_pet).count();
   }
   return {
       {"state", state_name()},

@@ -64,13 +64,13 @@ Status ControlServer::listen(const std::string& path) {
     ::unlink(path.c_str());
   }
   const mode_t old_mask = ::umask(0117);
-  const int bound = ::bind(listen_fd_, reinterpret_cast<const sockaddr*>(&*address),
-                           sizeof(sockaddr_un));
+  const int bound =
+      ::bind(listen_fd_, reinterpret_cast<const sockaddr*>(&*address), sizeof(sockaddr_un));
   ::umask(old_mask);
   if (bound != 0) return errno_error("bind " + path);
   if (::listen(listen_fd_, 8) != 0) return errno_error("listen " + path);
-  auto source = loop_.add_io("control-accept", listen_fd_, EPOLLIN,
-                             [this](std::uint32_t) { on_accept(); });
+  auto source =
+      loop_.add_io("control-accept", listen_fd_, EPOLLIN, [this](std::uint32_t) { on_accept(); });
   if (!source) return source.error();
   accept_source_ = std::move(*source);
   return ok_status();
@@ -88,11 +88,11 @@ void ControlServer::on_accept() {
       continue;
     }
     Connection connection;
-    auto io = loop_.add_io("control-request", fd, EPOLLIN, [this, fd](std::uint32_t) {
-      on_request(fd);
-    });
+    auto io =
+        loop_.add_io("control-request", fd, EPOLLIN, [this, fd](std::uint32_t) { on_request(fd); });
     auto expiry = loop_.add_oneshot(
-        "control-expiry", std::chrono::duration_cast<std::chrono::microseconds>(kConnectionLifetime),
+        "control-expiry",
+        std::chrono::duration_cast<std::chrono::microseconds>(kConnectionLifetime),
         [this, fd] { drop(fd); });
     if (!io || !expiry) {
       ::close(fd);
@@ -154,8 +154,9 @@ Expected<nlohmann::json> control_request(const std::string& path, const nlohmann
   if (::send(fd, text.data(), text.size(), MSG_NOSIGNAL) < 0) return errno_error("send");
   pollfd waiter{fd, POLLIN, 0};
   const int ready = ::poll(&waiter, 1, static_cast<int>(timeout.count()));
-  if (ready <= 0) return Error{ETIMEDOUT, "lifeline did not answer within " +
-                                              std::to_string(timeout.count()) + " ms"};
+  if (ready <= 0)
+    return Error{ETIMEDOUT,
+                 "lifeline did not answer within " + std::to_string(timeout.count()) + " ms"};
   std::vector<char> buffer(kMaxControlMessage);
   const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
   if (n <= 0) return errno_error("receive from lifeline");

@@ -27,13 +27,11 @@ int on_time_callback(sd_event_source* source, std::uint64_t /*usec*/, void* user
   return on_plain_callback(source, userdata);
 }
 
-int on_signal_callback(sd_event_source* source, const signalfd_siginfo* /*info*/,
-                       void* userdata) {
+int on_signal_callback(sd_event_source* source, const signalfd_siginfo* /*info*/, void* userdata) {
   return on_plain_callback(source, userdata);
 }
 
-int on_io_callback(sd_event_source* /*source*/, int /*fd*/, std::uint32_t revents,
-                   void* userdata) {
+int on_io_callback(sd_event_source* /*source*/, int /*fd*/, std::uint32_t revents, void* userdata) {
   (*static_cast<std::function<void(std::uint32_t)>*>(userdata))(revents);
   return 0;
 }
@@ -59,7 +57,9 @@ EventSource& EventSource::operator=(EventSource&& other) noexcept {
   return *this;
 }
 
-EventSource::~EventSource() { reset(); }
+EventSource::~EventSource() {
+  reset();
+}
 
 void EventSource::reset() {
   if (source_ != nullptr) {
@@ -78,7 +78,9 @@ void PeriodicTimer::set_period(std::chrono::microseconds period) {
   sd_event_source_set_time(source_.raw(), next_usec_);
 }
 
-void PeriodicTimer::stop() { source_.reset(); }
+void PeriodicTimer::stop() {
+  source_.reset();
+}
 
 void PeriodicTimer::pause() noexcept {
   if (source_.valid()) sd_event_source_set_enabled(source_.raw(), SD_EVENT_OFF);
@@ -142,18 +144,19 @@ Expected<std::unique_ptr<EventLoop>> EventLoop::create() {
   return std::unique_ptr<EventLoop>(new EventLoop(event));
 }
 
-EventLoop::~EventLoop() { sd_event_unref(event_); }
+EventLoop::~EventLoop() {
+  sd_event_unref(event_);
+}
 
 Status EventLoop::start_periodic(PeriodicTimer& timer, const std::string& name,
-                                 std::chrono::microseconds period,
-                                 std::function<void()> callback) {
+                                 std::chrono::microseconds period, std::function<void()> callback) {
   timer.source_.reset();
   timer.period_ = period;
   timer.callback_ = std::move(callback);
   timer.next_usec_ = now_usec(event_) + static_cast<std::uint64_t>(period.count());
   sd_event_source* source = nullptr;
-  int rc = sd_event_add_time(event_, &source, CLOCK_MONOTONIC, timer.next_usec_,
-                             kTimerAccuracyUsec, &PeriodicTimer::on_fire, &timer);
+  int rc = sd_event_add_time(event_, &source, CLOCK_MONOTONIC, timer.next_usec_, kTimerAccuracyUsec,
+                             &PeriodicTimer::on_fire, &timer);
   if (rc < 0) return sd_error("add timer " + name, rc);
   sd_event_source_set_description(source, name.c_str());
   sd_event_source_set_enabled(source, SD_EVENT_ON);
@@ -181,9 +184,8 @@ Expected<EventSource> EventLoop::add_oneshot(const std::string& name,
   EventSource handle;
   handle.callback_ = std::make_unique<std::function<void()>>(std::move(callback));
   int rc = sd_event_add_time_relative(event_, &handle.source_, CLOCK_MONOTONIC,
-                                      static_cast<std::uint64_t>(delay.count()),
-                                      kTimerAccuracyUsec, on_time_callback,
-                                      handle.callback_.get());
+                                      static_cast<std::uint64_t>(delay.count()), kTimerAccuracyUsec,
+                                      on_time_callback, handle.callback_.get());
   if (rc < 0) return sd_error("add timer " + name, rc);
   sd_event_source_set_description(handle.source_, name.c_str());
   return handle;
@@ -192,8 +194,7 @@ Expected<EventSource> EventLoop::add_oneshot(const std::string& name,
 Expected<EventSource> EventLoop::add_io(const std::string& name, int fd, std::uint32_t events,
                                         std::function<void(std::uint32_t)> callback) {
   EventSource handle;
-  handle.io_callback_ =
-      std::make_unique<std::function<void(std::uint32_t)>>(std::move(callback));
+  handle.io_callback_ = std::make_unique<std::function<void(std::uint32_t)>>(std::move(callback));
   int rc = sd_event_add_io(event_, &handle.source_, fd, events, on_io_callback,
                            handle.io_callback_.get());
   if (rc < 0) return sd_error("add io " + name, rc);
@@ -216,11 +217,17 @@ Expected<EventSource> EventLoop::add_signal(const std::string& name, int signo,
   return handle;
 }
 
-void EventLoop::enable_systemd_watchdog() { sd_event_set_watchdog(event_, 1); }
+void EventLoop::enable_systemd_watchdog() {
+  sd_event_set_watchdog(event_, 1);
+}
 
-int EventLoop::run() { return sd_event_loop(event_); }
+int EventLoop::run() {
+  return sd_event_loop(event_);
+}
 
-void EventLoop::exit(int code) { sd_event_exit(event_, code); }
+void EventLoop::exit(int code) {
+  sd_event_exit(event_, code);
+}
 
 hal::MonoTime EventLoop::now() const {
   return hal::MonoTime(std::chrono::microseconds(now_usec(event_)));

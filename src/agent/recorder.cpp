@@ -15,10 +15,14 @@ namespace {
 
 int syslog_priority(Severity severity) {
   switch (severity) {
-    case Severity::info: return LOG_INFO;
-    case Severity::warning: return LOG_WARNING;
-    case Severity::error: return LOG_ERR;
-    case Severity::critical: return LOG_CRIT;
+    case Severity::info:
+      return LOG_INFO;
+    case Severity::warning:
+      return LOG_WARNING;
+    case Severity::error:
+      return LOG_ERR;
+    case Severity::critical:
+      return LOG_CRIT;
   }
   return LOG_NOTICE;
 }
@@ -51,8 +55,10 @@ bool Recorder::is_durable(const Event& event) {
     case EventKind::lockout_entered:
     case EventKind::lockout_cleared:
     case EventKind::watchdog_petting_stopped:
-    case EventKind::safe_state_entered: return true;
-    default: return event.severity >= Severity::error;
+    case EventKind::safe_state_entered:
+      return true;
+    default:
+      return event.severity >= Severity::error;
   }
 }
 

@@ -13,7 +13,9 @@ void SafeState::enter(std::string_view reason) {
     if (!names.empty()) names += ",";
     names += participant->name();
   }
-  sink_.record(Event{EventKind::safe_state_entered, std::nullopt, Severity::warning,
+  sink_.record(Event{EventKind::safe_state_entered,
+                     std::nullopt,
+                     Severity::warning,
                      "safe state entered: " + std::string(reason),
                      {{"participants", names.empty() ? "none" : names}}});
 }

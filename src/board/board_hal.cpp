@@ -20,8 +20,8 @@ std::unique_ptr<hal::WatchdogDevice> BoardHal::make_watchdog(
   if (simulated()) {
     return std::make_unique<hal::SimWatchdog>(sim_dir_, clock_, board_.watchdog.max_timeout);
   }
-  return std::make_unique<hal::LinuxWatchdog>(
-      device_override.empty() ? board_.watchdog.device : device_override);
+  return std::make_unique<hal::LinuxWatchdog>(device_override.empty() ? board_.watchdog.device
+                                                                      : device_override);
 }
 
 const std::optional<LineRole>* BoardHal::find_line(const std::string& role) const {
@@ -33,7 +33,7 @@ const std::optional<LineRole>* BoardHal::find_line(const std::string& role) cons
 }
 
 Expected<std::unique_ptr<hal::OutputLine>> BoardHal::make_output(const std::string& role,
-                                                                bool initial) const {
+                                                                 bool initial) const {
   const auto* line = find_line(role);
   if (line == nullptr || !line->has_value()) {
     return Error{ENODEV, "board '" + board_.name + "' has no " + role + " line"};

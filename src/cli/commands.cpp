@@ -39,7 +39,8 @@ std::string current_boot_id(const Config& config, const hal::Clock& clock) {
 int check_config(const std::string& path) {
   auto config = load_or_report(path);
   if (!config) return 1;
-  for (const auto& warning : config->warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
+  for (const auto& warning : config->warnings)
+    std::fprintf(stderr, "warning: %s\n", warning.c_str());
   std::printf("%s: ok (board '%s', watchdog timeout %lld s, %zu file check(s))\n", path.c_str(),
               config->board.name.c_str(), static_cast<long long>(config->watchdog.timeout.count()),
               config->health.file_checks.size());
@@ -49,14 +50,15 @@ int check_config(const std::string& path) {
 int events(const EventsOptions& options) {
   auto config = load_or_report(options.config_path);
   if (!config) return 1;
-  const std::string state_dir = options.state_dir.empty() ? config->agent.state_dir : options.state_dir;
+  const std::string state_dir =
+      options.state_dir.empty() ? config->agent.state_dir : options.state_dir;
   hal::SystemClock clock;
   blackbox::Filter filter;
   filter.boot = options.boot;
   if (!options.since.empty()) {
-    const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                            clock.wall_now().time_since_epoch())
-                            .count();
+    const auto now_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(clock.wall_now().time_since_epoch())
+            .count();
     auto since = blackbox::parse_since(options.since, now_us);
     if (!since) {
       std::fprintf(stderr, "--since: %s\n", since.error().message.c_str());
@@ -69,7 +71,8 @@ int events(const EventsOptions& options) {
     std::fprintf(stderr, "%s\n", read.error().message.c_str());
     return 1;
   }
-  const auto boot = blackbox::parse_boot_id(current_boot_id(*config, clock)).value_or(blackbox::BootId{});
+  const auto boot =
+      blackbox::parse_boot_id(current_boot_id(*config, clock)).value_or(blackbox::BootId{});
   const auto selected = blackbox::select(read->records, filter, boot);
   if (options.json) {
     nlohmann::json out = nlohmann::json::array();
@@ -89,7 +92,8 @@ int events(const EventsOptions& options) {
 int status(const std::string& config_path, bool json) {
   auto config = load_or_report(config_path);
   if (!config) return 1;
-  auto reply = control_request(config->agent.control_socket, {{"command", "status"}}, kControlTimeout);
+  auto reply =
+      control_request(config->agent.control_socket, {{"command", "status"}}, kControlTimeout);
   if (!reply) {
     std::fprintf(stderr, "%s\n", reply.error().message.c_str());
     return 2;
@@ -101,9 +105,11 @@ int status(const std::string& config_path, bool json) {
   }
   std::cout << "state:    " << status.value("state", "?") << "\n";
   const auto& wd = status["watchdog"];
-  std::cout << "watchdog: " << wd.value("device", "") << (wd.value("open", false) ? " open" : " NOT open")
-            << ", timeout " << wd.value("timeout_s", 0) << " s, pets " << wd.value("pets", 0)
-            << (wd.value("gate_closed", false) ? ", GATE CLOSED: " + wd.value("gate_reason", "") : "")
+  std::cout << "watchdog: " << wd.value("device", "")
+            << (wd.value("open", false) ? " open" : " NOT open") << ", timeout "
+            << wd.value("timeout_s", 0) << " s, pets " << wd.value("pets", 0)
+            << (wd.value("gate_closed", false) ? ", GATE CLOSED: " + wd.value("gate_reason", "")
+                                               : "")
             << "\n";
   for (const auto& check : status["checks"]) {
     std::cout << "check:    " << check.value("name", "") << " "
@@ -125,12 +131,13 @@ int rearm(const std::string& config_path, bool clear_lockout) {
   auto config = load_or_report(config_path);
   if (!config) return 1;
   const std::string who = "cli uid " + std::to_string(::getuid());
-  auto reply = control_request(config->agent.control_socket,
-                               {{"command", "rearm"}, {"clear_lockout", clear_lockout}, {"by", who}},
-                               kControlTimeout);
+  auto reply = control_request(
+      config->agent.control_socket,
+      {{"command", "rearm"}, {"clear_lockout", clear_lockout}, {"by", who}}, kControlTimeout);
   if (reply) {
     if (clear_lockout) std::printf("lockout cleared by the running lifeline\n");
-    if (reply->contains("result")) std::printf("re-arm: %s\n", (*reply)["result"].get<std::string>().c_str());
+    if (reply->contains("result"))
+      std::printf("re-arm: %s\n", (*reply)["result"].get<std::string>().c_str());
     return reply->value("ok", false) ? 0 : 1;
   }
   if (!clear_lockout) {
@@ -158,14 +165,20 @@ int rearm(const std::string& config_path, bool clear_lockout) {
                                      {config->blackbox.segment_bytes, config->blackbox.segments});
   if (store) {
     blackbox::Record record;
-    record.realtime_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                             clock.wall_now().time_since_epoch()).count();
-    record.monotonic_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                              clock.now().time_since_epoch()).count();
-    record.boot_id = blackbox::parse_boot_id(current_boot_id(*config, clock)).value_or(blackbox::BootId{});
-    record.event = Event{EventKind::lockout_cleared, std::nullopt, Severity::warning,
-                         (was_locked ? "boot-loop lockout cleared by " : "reset history cleared by ") + who,
-                         {{"by", who}}};
+    record.realtime_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(clock.wall_now().time_since_epoch())
+            .count();
+    record.monotonic_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(clock.now().time_since_epoch())
+            .count();
+    record.boot_id =
+        blackbox::parse_boot_id(current_boot_id(*config, clock)).value_or(blackbox::BootId{});
+    record.event =
+        Event{EventKind::lockout_cleared,
+              std::nullopt,
+              Severity::warning,
+              (was_locked ? "boot-loop lockout cleared by " : "reset history cleared by ") + who,
+              {{"by", who}}};
     (void)(*store)->append(record, true);
   }
   std::printf("%s (lifeline not running; takes effect at its next start)\n",

@@ -21,14 +21,15 @@ struct AgentConfig {
   std::string state_dir = "/var/lib/lifeline";
   std::string control_socket = "/run/lifeline/control.sock";
   Millis loop_deadline{2000};  // the loop's own liveness check deadline
+  int realtime_priority = 0;   // SCHED_FIFO priority of the loop thread; 0 = unchanged
 };
 
 // [watchdog]
 struct WatchdogConfig {
   bool enabled = true;
-  std::string device;  // empty: the board's watchdog.device
-  Seconds timeout{15};  // clamped to the board's max_timeout
-  Millis pet_interval{0};  // 0: timeout / 4
+  std::string device;       // empty: the board's watchdog.device
+  Seconds timeout{15};      // clamped to the board's max_timeout
+  Millis pet_interval{0};   // 0: timeout / 4
   bool magic_close = true;  // on a clean stop, disarm with 'V'
 };
 
@@ -59,9 +60,9 @@ struct BlackBoxConfig {
 
 // [motion.app]: how to find the control app's main process.
 struct AppConfig {
-  std::string pidfile;  // absolute path of a file holding the app's PID
-  std::string exe;      // absolute path of the app's binary (matched via /proc/PID/exe)
-  std::string unit;     // systemd unit whose MainPID and state are watched (sd-bus)
+  std::string pidfile;           // absolute path of a file holding the app's PID
+  std::string exe;               // absolute path of the app's binary (matched via /proc/PID/exe)
+  std::string unit;              // systemd unit whose MainPID and state are watched (sd-bus)
   Millis resolve_interval{250};  // while no live process is known, look this often
   std::uint32_t crash_loop_deaths = 5;  // deaths within the window that make a crash loop
   Seconds crash_loop_window{60};
@@ -72,10 +73,10 @@ struct AppConfig {
 // [motion]: the motor dead-man.
 struct MotionConfig {
   bool enabled = false;
-  int stop_category = 0;      // IEC 60204-1 stop category: 0 or 1
-  Millis cat1_delay{500};     // category 1: stop frame first, enable dropped after this
-  Millis stop_repeat{200};    // the stop frame is resent this often while stopped
-  Millis auto_rearm_after{0}; // 0: only an operator re-arms; else re-arm after healthy this long
+  int stop_category = 0;        // IEC 60204-1 stop category: 0 or 1
+  Millis cat1_delay{500};       // category 1: stop frame first, enable dropped after this
+  Millis stop_repeat{200};      // the stop frame is resent this often while stopped
+  Millis auto_rearm_after{0};   // 0: only an operator re-arms; else re-arm after healthy this long
   bool use_enable_line = true;  // drive the board's motor_enable line
   std::string serial_device;    // "" = the board's motor_serial device
   std::string protocol = "none";  // motor protocol name, or "none" (enable line only)
@@ -83,7 +84,7 @@ struct MotionConfig {
   std::vector<std::uint8_t> odrive_axes{0, 1};
   std::string odrive_stop = "both";
   std::string custom_stop_hex;
-  Millis controller_timeout{0};  // the controller's own serial timeout (second layer)
+  Millis controller_timeout{0};                // the controller's own serial timeout (second layer)
   bool reset_board_on_output_failure = false;  // failing outputs close the health gate
   AppConfig app;
   bool lease_enabled = false;
@@ -100,7 +101,7 @@ struct Config {
   HealthConfig health;
   BlackBoxConfig blackbox;
   MotionConfig motion;
-  Board board;  // loaded from agent.board as part of validation
+  Board board;                        // loaded from agent.board as part of validation
   std::vector<std::string> warnings;  // accepted but worth logging (file:line:col: ...)
 };
 

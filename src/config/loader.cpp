@@ -42,6 +42,9 @@ void read_agent(Checker& c, const Scope& agent, AgentConfig& out) {
     }
   }
   if (auto ms = c.integer(agent, "loop_deadline_ms")) out.loop_deadline = Millis(*ms);
+  if (auto priority = c.integer(agent, "realtime_priority")) {
+    out.realtime_priority = static_cast<int>(*priority);
+  }
 }
 
 std::string pet_text(std::int64_t timeout_s, std::string_view why) {

@@ -5,8 +5,7 @@
 namespace lifeline {
 
 namespace {
-constexpr std::array<std::string_view, 4> kSeverityNames = {"info", "warning", "error",
-                                                            "critical"};
+constexpr std::array<std::string_view, 4> kSeverityNames = {"info", "warning", "error", "critical"};
 }  // namespace
 
 std::string_view severity_name(Severity severity) {

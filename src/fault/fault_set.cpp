@@ -19,8 +19,11 @@ bool FaultSet::clear(Fault fault, std::string detail) {
   if (it == active_.end()) return false;
   active_.erase(it);
   const FaultInfo& info = fault_info(fault);
-  sink_.record(Event{EventKind::fault_cleared, fault, Severity::info,
-                     std::string(info.name) + " cleared: " + detail, {}});
+  sink_.record(Event{EventKind::fault_cleared,
+                     fault,
+                     Severity::info,
+                     std::string(info.name) + " cleared: " + detail,
+                     {}});
   return true;
 }
 

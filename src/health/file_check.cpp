@@ -9,12 +9,12 @@ namespace lifeline {
 Status FileCheck::start(EventLoop& loop) {
   loop_ = &loop;
   // Stale after three missed probes: the probe itself stopping is also a failure.
-  check_ = gate_.add_check(config_.name, std::max(config_.max_age, 3 * config_.interval),
-                           loop.now());
+  check_ =
+      gate_.add_check(config_.name, std::max(config_.max_age, 3 * config_.interval), loop.now());
   probe();
-  return loop.start_periodic(timer_, "health-file:" + config_.name,
-                             std::chrono::duration_cast<std::chrono::microseconds>(config_.interval),
-                             [this] { probe(); });
+  return loop.start_periodic(
+      timer_, "health-file:" + config_.name,
+      std::chrono::duration_cast<std::chrono::microseconds>(config_.interval), [this] { probe(); });
 }
 
 void FileCheck::stop() {
@@ -31,8 +31,8 @@ void FileCheck::probe() {
         std::chrono::duration_cast<std::chrono::system_clock::duration>(
             std::chrono::seconds(info.st_mtim.tv_sec) +
             std::chrono::nanoseconds(info.st_mtim.tv_nsec)));
-    age = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now() - mtime);
+    age = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now() -
+                                                                mtime);
   }
   const CheckResult result = judge_file_age(age, config_.max_age);
   gate_.report(*check_, result.passing, loop_->now(),

@@ -36,7 +36,9 @@ AppProcessMonitor::AppProcessMonitor(EventLoop& loop, AppConfig config,
                                      std::function<void(const ProcessEvent&)> on_event)
     : loop_(loop), config_(std::move(config)), on_event_(std::move(on_event)) {}
 
-AppProcessMonitor::~AppProcessMonitor() { stop(); }
+AppProcessMonitor::~AppProcessMonitor() {
+  stop();
+}
 
 Status AppProcessMonitor::start(EventLoop& /*loop*/) {
   if (auto s = loop_.start_periodic(

@@ -4,21 +4,31 @@ namespace lifeline::motion {
 
 std::string_view stop_cause_name(StopCause cause) {
   switch (cause) {
-    case StopCause::startup: return "startup";
-    case StopCause::app_dead: return "app_dead";
-    case StopCause::app_hung: return "app_hung";
-    case StopCause::app_errors: return "app_errors";
-    case StopCause::crash_loop: return "crash_loop";
-    case StopCause::estop: return "estop";
-    case StopCause::safe_state: return "safe_state";
+    case StopCause::startup:
+      return "startup";
+    case StopCause::app_dead:
+      return "app_dead";
+    case StopCause::app_hung:
+      return "app_hung";
+    case StopCause::app_errors:
+      return "app_errors";
+    case StopCause::crash_loop:
+      return "crash_loop";
+    case StopCause::estop:
+      return "estop";
+    case StopCause::safe_state:
+      return "safe_state";
   }
   return "unknown";
 }
 
-bool AppHealth::healthy() const { return !problem().has_value(); }
+bool AppHealth::healthy() const {
+  return !problem().has_value();
+}
 
 std::optional<std::pair<StopCause, std::string>> AppHealth::problem() const {
-  if (crash_loop) return std::pair{StopCause::crash_loop, std::string("the app is in a crash loop")};
+  if (crash_loop)
+    return std::pair{StopCause::crash_loop, std::string("the app is in a crash loop")};
   if (process_watched && !process_alive) {
     return std::pair{StopCause::app_dead, std::string("the app's process is not running")};
   }

@@ -15,9 +15,9 @@ namespace lifeline {
 // The heartbeat lease: the app renews it by datagram; no renewal within `timeout` = hang.
 struct LeaseConfig {
   std::string socket_path = "/run/lifeline/lease.sock";
-  std::string name = "app";             // the lease the app must renew
+  std::string name = "app";  // the lease the app must renew
   std::chrono::milliseconds timeout{300};
-  std::optional<uid_t> allowed_uid;     // only this uid may renew (root always may)
+  std::optional<uid_t> allowed_uid;               // only this uid may renew (root always may)
   std::uint32_t max_datagrams_per_second = 1000;  // beyond: ignored and counted (flood)
   bool operator==(const LeaseConfig&) const = default;
 };

@@ -8,12 +8,18 @@ namespace {
 
 Fault fault_for(StopCause cause) {
   switch (cause) {
-    case StopCause::app_dead: return Fault::app_dead;
-    case StopCause::app_hung: return Fault::app_hung;
-    case StopCause::app_errors: return Fault::app_errors;
-    case StopCause::crash_loop: return Fault::app_crash_loop;
-    case StopCause::estop: return Fault::estop_active;
-    default: return Fault::motors_awaiting_rearm;
+    case StopCause::app_dead:
+      return Fault::app_dead;
+    case StopCause::app_hung:
+      return Fault::app_hung;
+    case StopCause::app_errors:
+      return Fault::app_errors;
+    case StopCause::crash_loop:
+      return Fault::app_crash_loop;
+    case StopCause::estop:
+      return Fault::estop_active;
+    default:
+      return Fault::motors_awaiting_rearm;
   }
 }
 
@@ -85,7 +91,8 @@ Status MotionService::start(const BoardHal& board, SafeState& safe_state) {
       faults_.raise(Fault::motor_enable_unavailable, line.error().message);
     }
   }
-  stop_path_ = std::make_unique<StopPath>(loop_, faults_, settings, std::move(serial), std::move(enable));
+  stop_path_ =
+      std::make_unique<StopPath>(loop_, faults_, settings, std::move(serial), std::move(enable));
   if (auto prepared = stop_path_->prepare(); !prepared) return prepared;
   safe_state.add(*this);
   if (config_.reset_board_on_output_failure) {
@@ -108,15 +115,18 @@ Status MotionService::start(const BoardHal& board, SafeState& safe_state) {
     if (auto s = probe_->start(loop_); !s) return s;
   }
   // One tick a second: auto re-arm timing, crash-loop expiry, output health.
-  if (auto s = loop_.start_periodic(tick_, "motion-tick", std::chrono::seconds(1), [this] {
-        evaluate();
-        report_outputs();
-      });
+  if (auto s = loop_.start_periodic(tick_, "motion-tick", std::chrono::seconds(1),
+                                    [this] {
+                                      evaluate();
+                                      report_outputs();
+                                    });
       !s) {
     return s;
   }
   faults_.raise(Fault::motors_awaiting_rearm, policy_.last_reason());
-  sink_.record(Event{EventKind::motors_stopped, std::nullopt, Severity::info,
+  sink_.record(Event{EventKind::motors_stopped,
+                     std::nullopt,
+                     Severity::info,
                      "motors held stopped at start until the app is healthy and re-armed",
                      {{"cause", "startup"}, {"frames", frames_description_}}});
   return ok_status();
@@ -140,23 +150,31 @@ void MotionService::on_process(const ProcessEvent& event) {
     app_deaths_ += 1;
     crash_loop_.record_death(loop_.now());
     evaluate();
-    sink_.record(Event{EventKind::app_exited, std::nullopt, Severity::warning,
-                       "the app's process " + std::to_string(event.pid) + " exited",
-                       {{"pid", std::to_string(event.pid)},
-                        {"deaths_in_window", std::to_string(crash_loop_.deaths_in_window(loop_.now()))}}});
+    sink_.record(
+        Event{EventKind::app_exited,
+              std::nullopt,
+              Severity::warning,
+              "the app's process " + std::to_string(event.pid) + " exited",
+              {{"pid", std::to_string(event.pid)},
+               {"deaths_in_window", std::to_string(crash_loop_.deaths_in_window(loop_.now()))}}});
   } else {
-    sink_.record(Event{EventKind::app_started, std::nullopt, Severity::info,
-                       "watching the app's process " + std::to_string(event.pid) + " (" +
-                           event.detail + ")",
-                       {{"pid", std::to_string(event.pid)}}});
+    sink_.record(
+        Event{EventKind::app_started,
+              std::nullopt,
+              Severity::info,
+              "watching the app's process " + std::to_string(event.pid) + " (" + event.detail + ")",
+              {{"pid", std::to_string(event.pid)}}});
     evaluate();
   }
 }
 
 void MotionService::on_lease(const LeaseEvent& event) {
   if (event.kind == LeaseEvent::Kind::rejected) {
-    sink_.record(Event{EventKind::app_state_changed, std::nullopt, Severity::warning,
-                       "lease datagram rejected: " + event.detail, {}});
+    sink_.record(Event{EventKind::app_state_changed,
+                       std::nullopt,
+                       Severity::warning,
+                       "lease datagram rejected: " + event.detail,
+                       {}});
     return;
   }
   evaluate();
@@ -168,7 +186,8 @@ void MotionService::on_probe(const ProbeResult& result) {
   if (result.ok) probe_ok_ = true;
   if (result.tripped) probe_ok_ = false;
   if (was_ok != probe_ok_) {
-    sink_.record(Event{EventKind::app_state_changed, std::nullopt,
+    sink_.record(Event{EventKind::app_state_changed,
+                       std::nullopt,
                        probe_ok_ ? Severity::info : Severity::error,
                        std::string("health URL ") + (probe_ok_ ? "answering" : "failing: ") +
                            (probe_ok_ ? std::string() : result.detail),
@@ -186,12 +205,16 @@ void MotionService::evaluate() {
 
 void MotionService::execute(const Decision& decision) {
   switch (decision.action) {
-    case Decision::Action::none: return;
-    case Decision::Action::stop: stop_now(decision.cause, decision.reason); return;
+    case Decision::Action::none:
+      return;
+    case Decision::Action::stop:
+      stop_now(decision.cause, decision.reason);
+      return;
     case Decision::Action::arm:
       stop_path_->arm();
       faults_.clear(Fault::motors_awaiting_rearm, decision.reason);
-      sink_.record(Event{EventKind::motors_armed, std::nullopt, Severity::info, decision.reason, {}});
+      sink_.record(
+          Event{EventKind::motors_armed, std::nullopt, Severity::info, decision.reason, {}});
       return;
   }
 }
@@ -201,17 +224,22 @@ void MotionService::stop_now(StopCause cause, const std::string& reason) {
   const Fault fault = fault_for(cause);
   if (fault != Fault::motors_awaiting_rearm) faults_.raise(fault, reason);
   faults_.raise(Fault::motors_awaiting_rearm, "stopped: " + reason);
-  sink_.record(Event{EventKind::motors_stopped, fault, Severity::critical,
-                     "motors stopped: " + reason,
-                     {{"cause", std::string(stop_cause_name(cause))},
-                      {"category", std::to_string(config_.stop_category)},
-                      {"stop_frames_written", std::to_string(stop_path_->counters().stop_frames_written)}}});
+  sink_.record(
+      Event{EventKind::motors_stopped,
+            fault,
+            Severity::critical,
+            "motors stopped: " + reason,
+            {{"cause", std::string(stop_cause_name(cause))},
+             {"category", std::to_string(config_.stop_category)},
+             {"stop_frames_written", std::to_string(stop_path_->counters().stop_frames_written)}}});
 }
 
 void MotionService::update_cause_faults() {
   const AppHealth h = health();
-  if (!h.process_watched || h.process_alive) faults_.clear(Fault::app_dead, "the app's process is running");
-  if (!h.lease_watched || h.lease_alive) faults_.clear(Fault::app_hung, "the lease is renewed again");
+  if (!h.process_watched || h.process_alive)
+    faults_.clear(Fault::app_dead, "the app's process is running");
+  if (!h.lease_watched || h.lease_alive)
+    faults_.clear(Fault::app_hung, "the lease is renewed again");
   if (!h.probe_watched || h.probe_ok) faults_.clear(Fault::app_errors, "the health URL answers");
   if (h.crash_loop) {
     faults_.raise(Fault::app_crash_loop,
@@ -226,23 +254,30 @@ void MotionService::report_outputs() {
   if (!output_check_) return;
   const bool serial_ok = !stop_path_->has_serial() || stop_path_->serial_up();
   const bool enable_ok = !faults_.active(Fault::motor_enable_unavailable);
-  gate_.report(*output_check_, serial_ok && enable_ok, loop_.now(),
-               serial_ok ? (enable_ok ? "" : "motor_enable line unavailable") : "motor serial down");
+  gate_.report(
+      *output_check_, serial_ok && enable_ok, loop_.now(),
+      serial_ok ? (enable_ok ? "" : "motor_enable line unavailable") : "motor serial down");
 }
 
 RearmResult MotionService::rearm(const std::string& who, std::string_view blocked_by) {
   const RearmResult result = policy_.on_rearm(health(), loop_.now(), blocked_by);
   if (!result.accepted) {
-    sink_.record(Event{EventKind::rearm_refused, std::nullopt, Severity::warning,
-                       "re-arm by " + who + " " + result.reason, {{"by", who}}});
+    sink_.record(Event{EventKind::rearm_refused,
+                       std::nullopt,
+                       Severity::warning,
+                       "re-arm by " + who + " " + result.reason,
+                       {{"by", who}}});
     return result;
   }
   if (result.reason != "already armed") {
     stop_path_->arm();
     faults_.clear(Fault::estop_active, "re-armed by " + who);
     faults_.clear(Fault::motors_awaiting_rearm, "re-armed by " + who);
-    sink_.record(Event{EventKind::motors_armed, std::nullopt, Severity::warning,
-                       "motors re-armed by " + who, {{"by", who}}});
+    sink_.record(Event{EventKind::motors_armed,
+                       std::nullopt,
+                       Severity::warning,
+                       "motors re-armed by " + who,
+                       {{"by", who}}});
   }
   return result;
 }
@@ -265,14 +300,10 @@ void MotionService::after_safe_state(std::string_view reason) {
 nlohmann::json MotionService::status() const {
   const AppHealth h = health();
   const auto& c = stop_path_->counters();
-  nlohmann::json app = {{"process_watched", h.process_watched},
-                        {"process_alive", h.process_alive},
-                        {"lease_watched", h.lease_watched},
-                        {"lease_alive", h.lease_alive},
-                        {"probe_watched", h.probe_watched},
-                        {"probe_ok", h.probe_ok},
-                        {"crash_loop", h.crash_loop},
-                        {"deaths_total", app_deaths_}};
+  nlohmann::json app = {{"process_watched", h.process_watched}, {"process_alive", h.process_alive},
+                        {"lease_watched", h.lease_watched},     {"lease_alive", h.lease_alive},
+                        {"probe_watched", h.probe_watched},     {"probe_ok", h.probe_ok},
+                        {"crash_loop", h.crash_loop},           {"deaths_total", app_deaths_}};
   if (process_ && process_->pid()) app["pid"] = *process_->pid();
   return {{"state", policy_.state() == MotionState::armed ? "armed" : "stopped"},
           {"cause", std::string(stop_cause_name(policy_.last_cause()))},

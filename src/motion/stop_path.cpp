@@ -12,7 +12,9 @@ std::chrono::microseconds us(std::chrono::milliseconds ms) {
 }
 
 // A full output buffer is not a lost link; anything else from the kernel is.
-bool link_gone(int err) { return err != EAGAIN && err != EWOULDBLOCK && err != EINTR; }
+bool link_gone(int err) {
+  return err != EAGAIN && err != EWOULDBLOCK && err != EINTR;
+}
 }  // namespace
 
 StopPath::StopPath(EventLoop& loop, FaultSet& faults, StopPathSettings settings,
@@ -29,8 +31,8 @@ Status StopPath::prepare() {
       !s) {
     return s;
   }
-  if (auto s = loop_.prepare_oneshot(cat1_timer_, "motor-cat1-enable-drop",
-                                     [this] { drop_enable(); });
+  if (auto s =
+          loop_.prepare_oneshot(cat1_timer_, "motor-cat1-enable-drop", [this] { drop_enable(); });
       !s) {
     return s;
   }
@@ -74,7 +76,8 @@ void StopPath::drop_enable() noexcept {
   if (enable_ == nullptr) return;
   if (auto set = enable_->set(false); !set && !enable_failed_) {
     enable_failed_ = true;
-    faults_.raise(Fault::motor_enable_unavailable, enable_->describe() + ": " + set.error().message);
+    faults_.raise(Fault::motor_enable_unavailable,
+                  enable_->describe() + ": " + set.error().message);
   }
 }
 
@@ -100,7 +103,8 @@ void StopPath::arm() {
   write_frame(settings_.arm_frame);
   if (enable_ != nullptr) {
     if (auto set = enable_->set(true); !set) {
-      faults_.raise(Fault::motor_enable_unavailable, enable_->describe() + ": " + set.error().message);
+      faults_.raise(Fault::motor_enable_unavailable,
+                    enable_->describe() + ": " + set.error().message);
     }
   }
   if (keepalive_timer_.active()) keepalive_timer_.resume_now();

@@ -17,12 +17,13 @@
 namespace lifeline::motion {
 
 struct StopPathSettings {
-  int category = 0;                          // IEC 60204-1 stop category 0 or 1
-  std::chrono::milliseconds cat1_delay{500};  // category 1: enable dropped this long after the frame
-  std::chrono::milliseconds repeat{200};     // the stop frame is resent while stopped
-  std::chrono::milliseconds keepalive{0};    // 0: no keepalive frame while armed
-  std::vector<std::uint8_t> stop_frame;      // empty: no serial stop (enable line only)
-  std::vector<std::uint8_t> arm_frame;       // sets the controller's own timeout; may be empty
+  int category = 0;  // IEC 60204-1 stop category 0 or 1
+  std::chrono::milliseconds cat1_delay{
+      500};                                // category 1: enable dropped this long after the frame
+  std::chrono::milliseconds repeat{200};   // the stop frame is resent while stopped
+  std::chrono::milliseconds keepalive{0};  // 0: no keepalive frame while armed
+  std::vector<std::uint8_t> stop_frame;    // empty: no serial stop (enable line only)
+  std::vector<std::uint8_t> arm_frame;     // sets the controller's own timeout; may be empty
   std::vector<std::uint8_t> keepalive_frame;
 };
 
@@ -52,7 +53,9 @@ class StopPath final : public SafeStateParticipant {
   [[nodiscard]] bool stopped() const { return stopped_; }
   [[nodiscard]] bool enable_active() const { return enable_ != nullptr && enable_->get(); }
   [[nodiscard]] bool serial_up() const { return serial_ != nullptr && serial_->is_open(); }
-  [[nodiscard]] bool has_serial() const { return serial_ != nullptr && !settings_.stop_frame.empty(); }
+  [[nodiscard]] bool has_serial() const {
+    return serial_ != nullptr && !settings_.stop_frame.empty();
+  }
   [[nodiscard]] const StopPathCounters& counters() const { return counters_; }
 
   [[nodiscard]] std::string_view name() const override { return "motor-stop"; }

@@ -60,8 +60,8 @@ std::vector<CheckView> HealthGate::view(hal::MonoTime now) const {
   for (const Check& check : checks_) {
     if (check.removed) continue;
     const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - check.last_report);
-    out.push_back(CheckView{check.name, check.essential, check.passing, age <= check.deadline,
-                            age, check.deadline, check.detail});
+    out.push_back(CheckView{check.name, check.essential, check.passing, age <= check.deadline, age,
+                            check.deadline, check.detail});
   }
   return out;
 }

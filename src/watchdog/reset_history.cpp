@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
-#include <stdexcept>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "util/files.hpp"
 
@@ -15,12 +15,18 @@ namespace lifeline {
 
 std::string_view start_reason_name(StartReason reason) {
   switch (reason) {
-    case StartReason::first_start: return "first_start";
-    case StartReason::agent_restart: return "agent_restart";
-    case StartReason::agent_crashed: return "agent_crashed";
-    case StartReason::clean_reboot: return "clean_reboot";
-    case StartReason::watchdog_reset: return "watchdog_reset";
-    case StartReason::unclean_reboot: return "unclean_reboot";
+    case StartReason::first_start:
+      return "first_start";
+    case StartReason::agent_restart:
+      return "agent_restart";
+    case StartReason::agent_crashed:
+      return "agent_crashed";
+    case StartReason::clean_reboot:
+      return "clean_reboot";
+    case StartReason::watchdog_reset:
+      return "watchdog_reset";
+    case StartReason::unclean_reboot:
+      return "unclean_reboot";
   }
   return "unknown";
 }
@@ -56,7 +62,8 @@ StartAssessment assess_start(const std::optional<ResetHistory>& previous,
     if (card_reset) {
       out.reason = StartReason::watchdog_reset;
     } else {
-      out.reason = previous->agent_running ? StartReason::unclean_reboot : StartReason::clean_reboot;
+      out.reason =
+          previous->agent_running ? StartReason::unclean_reboot : StartReason::clean_reboot;
     }
   }
 
@@ -155,9 +162,9 @@ Expected<ResetHistory> history_from_json(const std::string& text) {
     h.lockout_since_s = j.at("lockout_since_s").get<std::int64_t>();
     h.lockout_reason = j.at("lockout_reason").get<std::string>();
     if (h.unclean_resets_s.size() > kMaxRememberedResets) {
-      h.unclean_resets_s.erase(h.unclean_resets_s.begin(),
-                               h.unclean_resets_s.end() -
-                                   static_cast<std::ptrdiff_t>(kMaxRememberedResets));
+      h.unclean_resets_s.erase(
+          h.unclean_resets_s.begin(),
+          h.unclean_resets_s.end() - static_cast<std::ptrdiff_t>(kMaxRememberedResets));
     }
     return h;
   } catch (const nlohmann::json::exception& e) {

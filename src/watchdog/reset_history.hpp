@@ -14,12 +14,12 @@
 namespace lifeline {
 
 enum class StartReason : std::uint8_t {
-  first_start,         // no history: a new install or a wiped state dir
-  agent_restart,       // same boot, the previous lifeline stopped cleanly
-  agent_crashed,       // same boot, the previous lifeline died without a clean stop
-  clean_reboot,        // new boot after a clean stop, no watchdog reset flagged
-  watchdog_reset,      // new boot, the watchdog reports it reset the card (WDIOF_CARDRESET)
-  unclean_reboot,      // new boot, no clean stop: power loss, panic, hard reset
+  first_start,     // no history: a new install or a wiped state dir
+  agent_restart,   // same boot, the previous lifeline stopped cleanly
+  agent_crashed,   // same boot, the previous lifeline died without a clean stop
+  clean_reboot,    // new boot after a clean stop, no watchdog reset flagged
+  watchdog_reset,  // new boot, the watchdog reports it reset the card (WDIOF_CARDRESET)
+  unclean_reboot,  // new boot, no clean stop: power loss, panic, hard reset
 };
 
 std::string_view start_reason_name(StartReason reason);
@@ -28,13 +28,13 @@ bool is_unclean_reset(StartReason reason);
 
 // Persisted in <state_dir>/reset-history.json (written durably on every change).
 struct ResetHistory {
-  std::string boot_id;                   // the boot the last writer ran in
-  bool agent_running = false;            // set at start, cleared by a clean stop
-  std::int64_t last_start_s = 0;         // realtime seconds
+  std::string boot_id;            // the boot the last writer ran in
+  bool agent_running = false;     // set at start, cleared by a clean stop
+  std::int64_t last_start_s = 0;  // realtime seconds
   std::int64_t last_clean_stop_s = 0;
-  std::uint32_t boot_count = 0;          // boots seen by lifeline
-  std::uint32_t consecutive_unclean = 0; // unclean resets since the last clean reboot
-  std::uint32_t last_boot_status = 0;    // WDIOF_* of this boot
+  std::uint32_t boot_count = 0;           // boots seen by lifeline
+  std::uint32_t consecutive_unclean = 0;  // unclean resets since the last clean reboot
+  std::uint32_t last_boot_status = 0;     // WDIOF_* of this boot
   std::string last_start_reason;
   std::vector<std::int64_t> unclean_resets_s;  // recent unclean resets, newest last
   bool lockout = false;

@@ -22,8 +22,8 @@ void crash_and_let_the_watchdog_fire(const std::string& config, const TempDir& d
 
 TEST(LockoutHost, ThreeWatchdogResetsInTheWindowLockOutUntilAnOperatorClears) {
   TempDir dir;
-  const auto config =
-      write_sim_config(dir, "[watchdog]\ntimeout_s = 1\n[lockout]\nmax_resets = 3\nwindow_min = 15\n");
+  const auto config = write_sim_config(
+      dir, "[watchdog]\ntimeout_s = 1\n[lockout]\nmax_resets = 3\nwindow_min = 15\n");
   for (int round = 0; round < 3; ++round) crash_and_let_the_watchdog_fire(config, dir, round);
   // Rounds 1 and 2 started after a reset; this start is the third reset in the window.
   EXPECT_EQ(run_cli({"check-lockout", "--config", config}).exit_code, 0)
@@ -61,8 +61,8 @@ TEST(LockoutHost, ThreeWatchdogResetsInTheWindowLockOutUntilAnOperatorClears) {
 
 TEST(LockoutHost, LockoutPersistsAcrossRestartsAndCanBeClearedOffline) {
   TempDir dir;
-  const auto config =
-      write_sim_config(dir, "[watchdog]\ntimeout_s = 1\n[lockout]\nmax_resets = 1\nwindow_min = 5\n");
+  const auto config = write_sim_config(
+      dir, "[watchdog]\ntimeout_s = 1\n[lockout]\nmax_resets = 1\nwindow_min = 5\n");
   crash_and_let_the_watchdog_fire(config, dir, 0);
   {
     AgentProcess agent(config, dir.file("a.log"));

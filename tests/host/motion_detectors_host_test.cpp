@@ -28,12 +28,17 @@ TEST(MotionDetectorsHost, AHungAppLetsTheLeaseExpireAndTheMotorsStop) {
   TempDir dir;
   MotorPort port(dir.file("motor-serial"));
   const std::string socket = dir.file("lease.sock");
-  const auto config = motion_config(
-      dir, "[motion.app]\npidfile = \"" + dir.file("app.pid") + "\"\n[motion.lease]\nenabled = true\n"
-           "socket = \"" + socket + "\"\nname = \"app\"\ntimeout_ms = 300\n");
+  const auto config = motion_config(dir, "[motion.app]\npidfile = \"" + dir.file("app.pid") +
+                                             "\"\n[motion.lease]\nenabled = true\n"
+                                             "socket = \"" +
+                                             socket + "\"\nname = \"app\"\ntimeout_ms = 300\n");
   AgentProcess agent(config, dir.file("out.log"));
   agent.start();
-  ASSERT_TRUE(eventually([&] { return run_cli({"status", "--config", config}).exit_code == 0; }, 10s))
+  ASSERT_TRUE(eventually(
+      [&] {
+        return run_cli({"status", "--config", config}).exit_code == 0;
+      },
+      10s))
       << agent.output();
   // The "app": lifeline's own shell client beating every 50 ms.
   FakeApp app(dir.file("app.pid"), {LIFELINE_BINARY, "beat", "app", "--socket", socket, "--count",
@@ -89,8 +94,9 @@ TEST(MotionDetectorsHost, AnAppAnsweringInternalServerErrorIsStopped) {
   server.start();
   ASSERT_TRUE(eventually([&] { return !read_file(dir.file("port")).empty(); }, 10s));
   const std::string url = "http://127.0.0.1:" + read_file(dir.file("port")) + "/health";
-  const auto config = motion_config(dir, "[motion.http_probe]\nurl = \"" + url +
-                                             "\"\ninterval_ms = 100\ntimeout_ms = 80\nfailures = 3\n");
+  const auto config =
+      motion_config(dir, "[motion.http_probe]\nurl = \"" + url +
+                             "\"\ninterval_ms = 100\ntimeout_ms = 80\nfailures = 3\n");
   AgentProcess agent(config, dir.file("out.log"));
   agent.start();
   ASSERT_TRUE(rearm_succeeds(config)) << agent.output();

@@ -25,17 +25,23 @@ struct MotionRig {
 
   explicit MotionRig(const std::string& motion_extra = "", const std::string& app_extra = "") {
     config = write_sim_config(
-        dir, "[motion]\nenabled = true\nprotocol = \"sabertooth-packetized\"\naddress = 128\n"
-             "serial_device = \"" + dir.file("motor-serial") + "\"\nstop_repeat_ms = 1000\n" +
-                 motion_extra + "[motion.app]\npidfile = \"" + dir.file("app.pid") +
-                 "\"\nresolve_interval_ms = 50\n" + app_extra);
+        dir,
+        "[motion]\nenabled = true\nprotocol = \"sabertooth-packetized\"\naddress = 128\n"
+        "serial_device = \"" +
+            dir.file("motor-serial") + "\"\nstop_repeat_ms = 1000\n" + motion_extra +
+            "[motion.app]\npidfile = \"" + dir.file("app.pid") + "\"\nresolve_interval_ms = 50\n" +
+            app_extra);
   }
   void start() {
     app.start();
     agent = std::make_unique<AgentProcess>(config, dir.file("out.log"));
     agent->start();
     ASSERT_TRUE(agent->wait_for_output("watching the app's process", 10s)) << agent->output();
-    ASSERT_TRUE(eventually([&] { return run_cli({"status", "--config", config}).exit_code == 0; }, 10s))
+    ASSERT_TRUE(eventually(
+        [&] {
+          return run_cli({"status", "--config", config}).exit_code == 0;
+        },
+        10s))
         << agent->output();
   }
   CliResult rearm() { return run_cli({"rearm", "--config", config}); }
@@ -72,14 +78,16 @@ TEST(MotionHost, AppSigkillSendsTheStopFrameAndDropsEnableAtOnce) {
   const auto bytes = rig.port.read(kStopFrame.size(), 2s);
   const long long arrived_ns = monotonic_now_ns();
   EXPECT_EQ(bytes, kStopFrame) << "exactly the stop frame, first";
-  EXPECT_LT(arrived_ns - killed_ns, 1'000'000'000LL) << "generous bound; the benchmark has the real figure";
+  EXPECT_LT(arrived_ns - killed_ns, 1'000'000'000LL)
+      << "generous bound; the benchmark has the real figure";
   EXPECT_EQ(sim_line_value(rig.dir, "motor_enable"), 0);
   ASSERT_TRUE(rig.agent->wait_for_output("motors stopped: the app's process is not running", 5s));
   EXPECT_NE(rig.agent->output().find("app_dead"), std::string::npos);
 
   // The app comes back: still stopped until a person re-arms.
   rig.app.start();
-  ASSERT_TRUE(eventually([&] { return rig.status().find("\"process_alive\": true") != std::string::npos; }, 5s));
+  ASSERT_TRUE(eventually(
+      [&] { return rig.status().find("\"process_alive\": true") != std::string::npos; }, 5s));
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(sim_line_value(rig.dir, "motor_enable"), 0) << "must not re-arm by itself";
   EXPECT_EQ(rig.rearm().exit_code, 0);
@@ -111,11 +119,14 @@ TEST(MotionHost, RepeatedDeathsRaiseACrashLoopAndRefuseRearm) {
   rig.start();
   for (int death = 0; death < 3; ++death) {
     rig.app.kill(SIGKILL);
-    ASSERT_TRUE(eventually([&] { return rig.status().find("\"process_alive\": false") != std::string::npos; }, 5s));
+    ASSERT_TRUE(eventually(
+        [&] { return rig.status().find("\"process_alive\": false") != std::string::npos; }, 5s));
     rig.app.start();
-    ASSERT_TRUE(eventually([&] { return rig.status().find("\"process_alive\": true") != std::string::npos; }, 5s));
+    ASSERT_TRUE(eventually(
+        [&] { return rig.status().find("\"process_alive\": true") != std::string::npos; }, 5s));
   }
-  ASSERT_TRUE(rig.agent->wait_for_output("fault_raised  app_crash_loop", 5s)) << rig.agent->output();
+  ASSERT_TRUE(rig.agent->wait_for_output("fault_raised  app_crash_loop", 5s))
+      << rig.agent->output();
   const auto rearm = rig.rearm();
   EXPECT_EQ(rearm.exit_code, 1);
   EXPECT_NE(rearm.out.find("crash loop"), std::string::npos) << rearm.out;
@@ -149,7 +160,8 @@ TEST(MotionHost, SerialUnplugIsAFaultAndReconnectResendsTheStopFrame) {
   rig.start();
   ASSERT_TRUE(contains(rig.port.read_until(kStopFrame, 5s), kStopFrame));
   rig.port.unplug();
-  ASSERT_TRUE(rig.agent->wait_for_output("fault_raised  motor_serial_down", 5s)) << rig.agent->output();
+  ASSERT_TRUE(rig.agent->wait_for_output("fault_raised  motor_serial_down", 5s))
+      << rig.agent->output();
   rig.port.plug();
   EXPECT_TRUE(contains(rig.port.read_until(kStopFrame, 10s), kStopFrame));
   ASSERT_TRUE(rig.agent->wait_for_output("reconnected", 5s)) << rig.agent->output();
@@ -160,7 +172,8 @@ TEST(MotionHost, GateClosingStopsTheMotorsFirst) {
   TempDir hb;
   touch(hb.file("alive"));
   MotionRig rig;
-  write_file(rig.config, read_file(rig.config) + "[[health.file_check]]\nname = \"app-alive\"\npath = \"" +
+  write_file(rig.config, read_file(rig.config) +
+                             "[[health.file_check]]\nname = \"app-alive\"\npath = \"" +
                              hb.file("alive") + "\"\nmax_age_ms = 1500\ninterval_ms = 100\n");
   rig.start();
   ASSERT_EQ(rig.rearm().exit_code, 0) << rig.agent->output();

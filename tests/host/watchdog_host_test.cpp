@@ -53,10 +53,11 @@ TEST(WatchdogHost, PetsAtTheConfiguredRateAndDisarmsOnSigterm) {
 TEST(WatchdogHost, FailingHealthCheckStopsPettingAndEntersSafeState) {
   TempDir dir;
   const std::string heartbeat = dir.file("alive");
-  const auto config = write_sim_config(
-      dir, "[watchdog]\ntimeout_s = 30\npet_interval_ms = 100\n[[health.file_check]]\n"
-           "name = \"app-alive\"\npath = \"" + heartbeat +
-               "\"\nmax_age_ms = 400\ninterval_ms = 100\n");
+  const auto config =
+      write_sim_config(dir,
+                       "[watchdog]\ntimeout_s = 30\npet_interval_ms = 100\n[[health.file_check]]\n"
+                       "name = \"app-alive\"\npath = \"" +
+                           heartbeat + "\"\nmax_age_ms = 400\ninterval_ms = 100\n");
   touch(heartbeat);
   AgentProcess agent(config, dir.file("out.log"));
   agent.start();
@@ -80,7 +81,8 @@ TEST(WatchdogHost, FailingHealthCheckStopsPettingAndEntersSafeState) {
   const auto pets = pet_times(dir);
   // Stale after 400 ms, seen by the next 100 ms probe; generous bound for a loaded box.
   EXPECT_LT(pets.back(), last_touch_ns + 2'000'000'000LL)
-      << "petting went on " << (pets.back() - last_touch_ns) / 1'000'000 << " ms after the last touch";
+      << "petting went on " << (pets.back() - last_touch_ns) / 1'000'000
+      << " ms after the last touch";
   std::this_thread::sleep_for(700ms);
   EXPECT_EQ(pet_times(dir).size(), pets.size()) << "petting resumed after the gate closed";
 
@@ -138,9 +140,10 @@ TEST(WatchdogHost, SecondInstanceOnTheSameStateDirIsRefused) {
 
 TEST(WatchdogHost, MissingLinuxWatchdogDeviceIsAFaultNotACrash) {
   TempDir dir;
-  write_file(dir.file("board.toml"), "description = \"no watchdog\"\nhal = \"linux\"\n"
-                                     "[watchdog]\ndevice = \"" + dir.file("watchdog-missing") +
-                                         "\"\nmax_timeout_s = 15\n");
+  write_file(dir.file("board.toml"),
+             "description = \"no watchdog\"\nhal = \"linux\"\n"
+             "[watchdog]\ndevice = \"" +
+                 dir.file("watchdog-missing") + "\"\nmax_timeout_s = 15\n");
   const auto config = write_sim_config(dir, "");
   // Point the config at the linux board instead of the sim one.
   auto text = read_file(config);
@@ -154,10 +157,13 @@ TEST(WatchdogHost, MissingLinuxWatchdogDeviceIsAFaultNotACrash) {
             std::string::npos)
       << agent.output();
   CliResult status;
-  ASSERT_TRUE(eventually([&] {
-    status = run_cli({"status", "--config", config, "--json"});
-    return status.exit_code == 0;
-  }, 10s)) << status.err;
+  ASSERT_TRUE(eventually(
+      [&] {
+        status = run_cli({"status", "--config", config, "--json"});
+        return status.exit_code == 0;
+      },
+      10s))
+      << status.err;
   EXPECT_NE(status.out.find("\"open\": false"), std::string::npos) << status.out;
   agent.signal(SIGTERM);
   EXPECT_EQ(agent.wait_exit(10s), 0);
@@ -166,8 +172,9 @@ TEST(WatchdogHost, MissingLinuxWatchdogDeviceIsAFaultNotACrash) {
 TEST(WatchdogHost, DeviceWithoutTheWatchdogIoctlsIsReported) {
   TempDir dir;
   // /dev/null opens like a watchdog but answers every WDIOC_* with ENOTTY.
-  write_file(dir.file("board.toml"), "description = \"not a watchdog\"\nhal = \"linux\"\n"
-                                     "[watchdog]\ndevice = \"/dev/null\"\nmax_timeout_s = 15\n");
+  write_file(dir.file("board.toml"),
+             "description = \"not a watchdog\"\nhal = \"linux\"\n"
+             "[watchdog]\ndevice = \"/dev/null\"\nmax_timeout_s = 15\n");
   auto text = read_file(write_sim_config(dir, ""));
   const auto sim = std::string(LIFELINE_SOURCE_DIR) + "/board/sim.toml";
   text.replace(text.find(sim), sim.size(), dir.file("board.toml"));

@@ -90,6 +90,7 @@ inline void expect_same_settings(const Config& a, const Config& b) {
   EXPECT_EQ(a.agent.state_dir, b.agent.state_dir);
   EXPECT_EQ(a.agent.control_socket, b.agent.control_socket);
   EXPECT_EQ(a.agent.loop_deadline, b.agent.loop_deadline);
+  EXPECT_EQ(a.agent.realtime_priority, b.agent.realtime_priority);
   EXPECT_EQ(a.watchdog.enabled, b.watchdog.enabled);
   EXPECT_EQ(a.watchdog.device, b.watchdog.device);
   EXPECT_EQ(a.watchdog.timeout, b.watchdog.timeout);

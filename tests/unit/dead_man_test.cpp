@@ -42,7 +42,8 @@ TEST(DeadMan, RearmIsRefusedWhileAnyWatchedDetectorIsUnhealthy) {
   EXPECT_EQ(result.reason, "refused: the app's heartbeat lease is not renewed");
   h = healthy_app();
   h.process_alive = false;
-  EXPECT_EQ(policy.on_rearm(h, clock.now(), "").reason, "refused: the app's process is not running");
+  EXPECT_EQ(policy.on_rearm(h, clock.now(), "").reason,
+            "refused: the app's process is not running");
   h = healthy_app();
   h.crash_loop = true;
   EXPECT_EQ(policy.on_rearm(h, clock.now(), "").reason, "refused: the app is in a crash loop");

@@ -12,10 +12,17 @@ namespace {
 int request_flags(const LineRole& line) {
   int flags = line.active_low ? GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW : 0;
   switch (line.bias) {
-    case LineBias::as_is: break;
-    case LineBias::disabled: flags |= GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE; break;
-    case LineBias::pull_up: flags |= GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP; break;
-    case LineBias::pull_down: flags |= GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN; break;
+    case LineBias::as_is:
+      break;
+    case LineBias::disabled:
+      flags |= GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE;
+      break;
+    case LineBias::pull_up:
+      flags |= GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP;
+      break;
+    case LineBias::pull_down:
+      flags |= GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN;
+      break;
   }
   return flags;
 }
@@ -23,8 +30,8 @@ int request_flags(const LineRole& line) {
 }  // namespace
 
 Expected<std::unique_ptr<GpiodOutputLine>> GpiodOutputLine::request(const std::string& role,
-                                                                   const LineRole& line,
-                                                                   bool initial) {
+                                                                    const LineRole& line,
+                                                                    bool initial) {
   std::unique_ptr<GpiodOutputLine> out(new GpiodOutputLine());
   out->description_ = role + " (" + line.chip + " line " + std::to_string(line.offset) + ")";
   out->chip_ = gpiod_chip_open_lookup(line.chip.c_str());

@@ -21,8 +21,9 @@ namespace {
 std::string explain_open_error(const std::string& path, int err) {
   switch (err) {
     case ENOENT:
-      return path + " does not exist: the watchdog driver is not loaded (Pi: "
-                    "dtparam=watchdog=on; QEMU: -device i6300esb)";
+      return path +
+             " does not exist: the watchdog driver is not loaded (Pi: "
+             "dtparam=watchdog=on; QEMU: -device i6300esb)";
     case EBUSY: {
       std::string holders = find_device_holders(path);
       if (holders.empty()) holders = "PID 1 if RuntimeWatchdogSec= is set in system.conf";
@@ -39,7 +40,9 @@ std::string explain_open_error(const std::string& path, int err) {
 
 }  // namespace
 
-LinuxWatchdog::~LinuxWatchdog() { close_armed(); }
+LinuxWatchdog::~LinuxWatchdog() {
+  close_armed();
+}
 
 Status LinuxWatchdog::open() {
   if (fd_ >= 0) return ok_status();
@@ -60,8 +63,7 @@ Expected<WatchdogIdentity> LinuxWatchdog::identity() {
   }
   WatchdogIdentity out;
   out.identity.assign(reinterpret_cast<const char*>(info.identity),
-                      strnlen(reinterpret_cast<const char*>(info.identity),
-                              sizeof info.identity));
+                      strnlen(reinterpret_cast<const char*>(info.identity), sizeof info.identity));
   out.options = info.options;
   out.firmware_version = info.firmware_version;
   return out;

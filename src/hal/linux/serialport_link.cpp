@@ -27,11 +27,10 @@ Status SerialPortLink::open() {
     port_ = nullptr;
     return error;
   }
-  const bool configured = sp_set_baudrate(port_, static_cast<int>(role_.baud)) == SP_OK &&
-                          sp_set_bits(port_, 8) == SP_OK &&
-                          sp_set_parity(port_, SP_PARITY_NONE) == SP_OK &&
-                          sp_set_stopbits(port_, 1) == SP_OK &&
-                          sp_set_flowcontrol(port_, SP_FLOWCONTROL_NONE) == SP_OK;
+  const bool configured =
+      sp_set_baudrate(port_, static_cast<int>(role_.baud)) == SP_OK &&
+      sp_set_bits(port_, 8) == SP_OK && sp_set_parity(port_, SP_PARITY_NONE) == SP_OK &&
+      sp_set_stopbits(port_, 1) == SP_OK && sp_set_flowcontrol(port_, SP_FLOWCONTROL_NONE) == SP_OK;
   if (!configured) {
     auto error = sp_error("configure serial port " + role_.device);
     close();

@@ -38,11 +38,10 @@ Status SimOutputLine::set(bool active) {
   const char* text = active ? "1\n" : "0\n";
   if (::pwrite(value_fd_, text, 2, 0) != 2) return Error{errno, "sim line write failed"};
   char line[48];
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      clock_.now().time_since_epoch())
-                      .count();
-  const int n = std::snprintf(line, sizeof line, "%lld %d\n", static_cast<long long>(ns),
-                              active ? 1 : 0);
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.now().time_since_epoch()).count();
+  const int n =
+      std::snprintf(line, sizeof line, "%lld %d\n", static_cast<long long>(ns), active ? 1 : 0);
   if (n > 0 && ::write(log_fd_, line, static_cast<std::size_t>(n)) != n) {
     return Error{errno, "sim line log write failed"};
   }

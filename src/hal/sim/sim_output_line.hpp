@@ -14,8 +14,8 @@ namespace lifeline::hal {
 class SimOutputLine final : public OutputLine {
  public:
   static Expected<std::unique_ptr<SimOutputLine>> open(const std::string& dir,
-                                                       const std::string& role,
-                                                       const Clock& clock, bool initial);
+                                                       const std::string& role, const Clock& clock,
+                                                       bool initial);
   ~SimOutputLine() override;
   Status set(bool active) override;
   [[nodiscard]] bool get() const override { return value_; }

@@ -26,16 +26,15 @@ SimState read_state(const std::string& dir) {
   auto text = read_small_file(dir + "/watchdog.state", 256);
   if (!text) return state;
   int armed = 0;
-  if (std::sscanf(text->c_str(), "armed=%d last_pet_wall_ms=%lld timeout_s=%lld boots=%u",
-                  &armed, &state.last_pet_wall_ms, &state.timeout_s, &state.boots) == 4) {
+  if (std::sscanf(text->c_str(), "armed=%d last_pet_wall_ms=%lld timeout_s=%lld boots=%u", &armed,
+                  &state.last_pet_wall_ms, &state.timeout_s, &state.boots) == 4) {
     state.armed = armed != 0;
   }
   return state;
 }
 
 long long wall_ms(const Clock& clock) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             clock.wall_now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch())
       .count();
 }
 
@@ -49,7 +48,9 @@ bool expired(const SimState& state, const Clock& clock) {
 SimWatchdog::SimWatchdog(std::string dir, const Clock& clock, std::chrono::seconds max_timeout)
     : dir_(std::move(dir)), clock_(clock), max_timeout_(max_timeout) {}
 
-SimWatchdog::~SimWatchdog() { close_armed(); }
+SimWatchdog::~SimWatchdog() {
+  close_armed();
+}
 
 Status SimWatchdog::open() {
   if (log_fd_ >= 0) return ok_status();
@@ -113,23 +114,21 @@ void SimWatchdog::close_armed() {
 
 void SimWatchdog::log_line(const char* what, long long value) {
   char line[96];
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      clock_.now().time_since_epoch())
-                      .count();
-  const int n = value >= 0 ? std::snprintf(line, sizeof line, "%lld %s %lld\n",
-                                           static_cast<long long>(ns), what, value)
-                           : std::snprintf(line, sizeof line, "%lld %s\n",
-                                           static_cast<long long>(ns), what);
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.now().time_since_epoch()).count();
+  const int n =
+      value >= 0 ? std::snprintf(line, sizeof line, "%lld %s %lld\n", static_cast<long long>(ns),
+                                 what, value)
+                 : std::snprintf(line, sizeof line, "%lld %s\n", static_cast<long long>(ns), what);
   if (n > 0) (void)!::write(log_fd_, line, static_cast<std::size_t>(n));
 }
 
 void SimWatchdog::write_state(bool armed) {
   // Fixed width so a pwrite at 0 always replaces the whole record without truncating.
   char line[128];
-  const int n = std::snprintf(line, sizeof line,
-                              "armed=%d last_pet_wall_ms=%020lld timeout_s=%06lld boots=%010u\n",
-                              armed ? 1 : 0, last_pet_wall_ms_,
-                              static_cast<long long>(timeout_.count()), boots_);
+  const int n = std::snprintf(
+      line, sizeof line, "armed=%d last_pet_wall_ms=%020lld timeout_s=%06lld boots=%010u\n",
+      armed ? 1 : 0, last_pet_wall_ms_, static_cast<long long>(timeout_.count()), boots_);
   if (n > 0) (void)!::pwrite(state_fd_, line, static_cast<std::size_t>(n), 0);
 }
 

@@ -14,7 +14,9 @@
 
 namespace lifeline::test {
 
-MotorPort::MotorPort(std::string link_path) : link_(std::move(link_path)) { plug(); }
+MotorPort::MotorPort(std::string link_path) : link_(std::move(link_path)) {
+  plug();
+}
 
 MotorPort::~MotorPort() {
   unplug();

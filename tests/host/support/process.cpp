@@ -1,8 +1,8 @@
 #include "support/process.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -124,7 +124,9 @@ void AgentProcess::start() {
                output_path_ + ".err");
 }
 
-void AgentProcess::signal(int signo) const { ::kill(pid_, signo); }
+void AgentProcess::signal(int signo) const {
+  ::kill(pid_, signo);
+}
 
 std::optional<int> AgentProcess::wait_exit(std::chrono::milliseconds timeout) {
   auto code = wait_child(pid_, timeout);
@@ -177,8 +179,7 @@ std::size_t count_entries(const std::vector<SimWatchdogEntry>& log, const std::s
 bool start_and_wait_for_first_pet(AgentProcess& agent, const TempDir& dir) {
   const auto before = count_entries(read_sim_watchdog_log(dir), "pet");
   agent.start();
-  return eventually([&] { return count_entries(read_sim_watchdog_log(dir), "pet") > before; },
-                    10s);
+  return eventually([&] { return count_entries(read_sim_watchdog_log(dir), "pet") > before; }, 10s);
 }
 
 }  // namespace lifeline::test
