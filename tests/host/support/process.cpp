@@ -61,9 +61,10 @@ bool eventually(const std::function<bool()>& predicate, std::chrono::millisecond
 namespace {
 
 pid_t spawn(const std::vector<std::string>& args, const std::string& out_path,
-            const std::string& err_path) {
+            const std::string& err_path, const std::vector<std::string>& env = {}) {
   const pid_t pid = ::fork();
   if (pid != 0) return pid;
+  for (const auto& entry : env) ::putenv(const_cast<char*>(entry.c_str()));
   const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   ::dup2(out, STDOUT_FILENO);
@@ -121,7 +122,7 @@ AgentProcess::~AgentProcess() {
 
 void AgentProcess::start() {
   pid_ = spawn({LIFELINE_BINARY, "run", "--config", config_path_, "--console"}, output_path_,
-               output_path_ + ".err");
+               output_path_ + ".err", env_);
 }
 
 void AgentProcess::signal(int signo) const {

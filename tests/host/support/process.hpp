@@ -44,6 +44,8 @@ class AgentProcess {
   AgentProcess(std::string config_path, std::string output_path);
   ~AgentProcess();
   void start();
+  // Extra NAME=VALUE environment for the agent (set before start()).
+  void set_env(std::vector<std::string> env) { env_ = std::move(env); }
   [[nodiscard]] pid_t pid() const { return pid_; }
   void signal(int signo) const;
   // The exit code, or −signal; nullopt if still running after `timeout`.
@@ -55,6 +57,7 @@ class AgentProcess {
  private:
   std::string config_path_;
   std::string output_path_;
+  std::vector<std::string> env_;
   pid_t pid_ = -1;
 };
 
