@@ -1,0 +1,142 @@
+// The stop path writes before anything else and allocates nothing. Real sim HAL outputs
+// (a file as the UART, a file-backed enable line) on a real sd-event loop.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <new>
+#include <unistd.h>
+#include <sstream>
+
+#include "agent/event_loop.hpp"
+#include "fault/fault_set.hpp"
+#include "hal/sim/sim_output_line.hpp"
+#include "hal/sim/sim_serial_link.hpp"
+#include "motion/stop_path.hpp"
+
+namespace {
+// Counts C++ allocations made by this thread while `counting` is set.
+thread_local bool counting = false;
+std::atomic<std::size_t> allocations{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+  if (counting) allocations.fetch_add(1);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace lifeline::motion {
+namespace {
+
+using namespace std::chrono_literals;
+
+class NullSink final : public EventSink {
+ public:
+  void record(Event /*event*/) override {}
+};
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct Fixture {
+  std::filesystem::path dir;
+  std::unique_ptr<EventLoop> loop;
+  hal::SystemClock clock;
+  NullSink sink;
+  FaultSet faults{sink, clock};
+  std::unique_ptr<StopPath> stop_path;
+
+  explicit Fixture(int category) {
+    dir = std::filesystem::temp_directory_path() /
+          ("lifeline-stop-path-" + std::to_string(::getpid()) + "-" + std::to_string(category));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    loop = std::move(*EventLoop::create());
+    StopPathSettings settings;
+    settings.category = category;
+    settings.cat1_delay = 200ms;
+    settings.repeat = 50ms;
+    settings.stop_frame = {0x80, 0x00, 0x00, 0x00};
+    settings.arm_frame = {0x80, 0x0E, 0x05, 0x13};
+    auto line = hal::SimOutputLine::open(dir.string(), "motor_enable", clock, false);
+    stop_path = std::make_unique<StopPath>(
+        *loop, faults, settings,
+        std::make_unique<hal::SimSerialLink>((dir / "uart").string()), std::move(*line));
+    EXPECT_TRUE(stop_path->prepare().ok());
+  }
+  ~Fixture() {
+    stop_path.reset();
+    std::filesystem::remove_all(dir);
+  }
+  std::string uart() const { return read_all((dir / "uart").string()); }
+  void run_for(std::chrono::milliseconds span) {
+    const auto end = std::chrono::steady_clock::now() + span;
+    while (std::chrono::steady_clock::now() < end) sd_event_run(loop->raw(), 10'000);
+  }
+};
+
+TEST(StopPath, StartsStoppedWithTheFrameWrittenAndEnableLow) {
+  Fixture f(0);
+  EXPECT_TRUE(f.stop_path->stopped());
+  EXPECT_EQ(f.uart(), std::string("\x80\x00\x00\x00", 4));
+  EXPECT_FALSE(f.stop_path->enable_active());
+}
+
+TEST(StopPath, ArmWritesTheTimeoutFrameAndRaisesEnable) {
+  Fixture f(0);
+  f.stop_path->arm();
+  EXPECT_EQ(f.uart(), std::string("\x80\x00\x00\x00\x80\x0E\x05\x13", 8));
+  EXPECT_TRUE(f.stop_path->enable_active());
+}
+
+TEST(StopPath, StopAllocatesNothingAndWritesBeforeDroppingEnable) {
+  Fixture f(0);
+  f.stop_path->arm();
+  const auto before = f.uart().size();
+  allocations = 0;
+  counting = true;
+  f.stop_path->stop();
+  counting = false;
+  EXPECT_EQ(allocations.load(), 0U) << "the stop path must not allocate";
+  EXPECT_EQ(f.uart().substr(before), std::string("\x80\x00\x00\x00", 4));
+  EXPECT_FALSE(f.stop_path->enable_active());
+}
+
+TEST(StopPath, CategoryOneKeepsEnableUntilTheDelayThenDropsIt) {
+  Fixture f(1);
+  f.stop_path->arm();
+  allocations = 0;
+  counting = true;
+  f.stop_path->stop();
+  counting = false;
+  EXPECT_EQ(allocations.load(), 0U);
+  EXPECT_TRUE(f.stop_path->enable_active()) << "category 1: power stays on for the delay";
+  f.run_for(100ms);
+  EXPECT_TRUE(f.stop_path->enable_active());
+  f.run_for(200ms);
+  EXPECT_FALSE(f.stop_path->enable_active());
+}
+
+TEST(StopPath, RepeatsTheStopFrameWhileStoppedAndNotWhileArmed) {
+  Fixture f(0);
+  f.run_for(230ms);  // ~4 repeats at 50 ms
+  const auto frames = f.uart().size() / 4;
+  EXPECT_GE(frames, 3U);
+  EXPECT_LE(frames, 7U);
+  f.stop_path->arm();
+  const auto armed_size = f.uart().size();
+  f.run_for(200ms);
+  EXPECT_EQ(f.uart().size(), armed_size) << "no stop frames while armed";
+}
+
+}  // namespace
+}  // namespace lifeline::motion
