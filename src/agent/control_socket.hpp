@@ -15,7 +15,7 @@ namespace lifeline {
 
 using ControlHandler = std::function<nlohmann::json(const nlohmann::json& request)>;
 
-inline constexpr std::size_t kMaxControlMessage = 64 * 1024;
+inline constexpr std::size_t kMaxControlMessage = std::size_t{64} * 1024;
 
 class ControlServer {
  public:

@@ -4,7 +4,7 @@
 
 namespace lifeline {
 
-bool FaultSet::raise(Fault fault, std::string detail, std::vector<EventField> fields) {
+bool FaultSet::raise(Fault fault, const std::string& detail, std::vector<EventField> fields) {
   if (active(fault)) return false;
   const FaultInfo& info = fault_info(fault);
   active_.push_back(ActiveFault{fault, clock_.wall_now(), detail});
@@ -13,7 +13,7 @@ bool FaultSet::raise(Fault fault, std::string detail, std::vector<EventField> fi
   return true;
 }
 
-bool FaultSet::clear(Fault fault, std::string detail) {
+bool FaultSet::clear(Fault fault, const std::string& detail) {
   auto it = std::find_if(active_.begin(), active_.end(),
                          [&](const ActiveFault& a) { return a.fault == fault; });
   if (it == active_.end()) return false;

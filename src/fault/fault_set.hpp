@@ -21,8 +21,8 @@ class FaultSet {
  public:
   FaultSet(EventSink& sink, const hal::Clock& clock) : sink_(sink), clock_(clock) {}
   // Returns true when this call raised it (it was not active).
-  bool raise(Fault fault, std::string detail, std::vector<EventField> fields = {});
-  bool clear(Fault fault, std::string detail);
+  bool raise(Fault fault, const std::string& detail, std::vector<EventField> fields = {});
+  bool clear(Fault fault, const std::string& detail);
   [[nodiscard]] bool active(Fault fault) const;
   [[nodiscard]] const std::vector<ActiveFault>& active_faults() const { return active_; }
   // Highest severity, then most recent: what the LED shows.

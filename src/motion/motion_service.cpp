@@ -260,7 +260,7 @@ void MotionService::report_outputs() {
 }
 
 RearmResult MotionService::rearm(const std::string& who, std::string_view blocked_by) {
-  const RearmResult result = policy_.on_rearm(health(), loop_.now(), blocked_by);
+  RearmResult result = policy_.on_rearm(health(), loop_.now(), blocked_by);
   if (!result.accepted) {
     sink_.record(Event{EventKind::rearm_refused,
                        std::nullopt,

@@ -26,7 +26,7 @@ class MotionService final : public SafeStateParticipant {
  public:
   MotionService(EventLoop& loop, FaultSet& faults, EventSink& sink, HealthGate& gate,
                 const MotionConfig& config);
-  ~MotionService();
+  ~MotionService() override;
   // Builds the frames, opens the outputs, starts the monitors; registers the stop path
   // as a safe-state participant. The motors start stopped.
   Status start(const BoardHal& board, SafeState& safe_state);

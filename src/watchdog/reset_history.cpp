@@ -180,7 +180,7 @@ std::string history_path(const std::string& state_dir) {
 
 Expected<std::optional<ResetHistory>> load_history(const std::string& state_dir) {
   const std::string path = history_path(state_dir);
-  auto text = read_small_file(path, 64 * 1024);
+  auto text = read_small_file(path, std::size_t{64} * 1024);
   if (!text) {
     if (text.error().errno_value == ENOENT) return std::optional<ResetHistory>{};
     return text.error();

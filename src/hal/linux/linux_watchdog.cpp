@@ -136,7 +136,7 @@ std::string find_device_holders(const std::string& device_path) {
         std::string name = comm ? *comm : std::string("?");
         if (!name.empty() && name.back() == '\n') name.pop_back();
         if (!out.empty()) out += ", ";
-        out += "pid " + pid + " (" + name + ")";
+        out.append("pid ").append(pid).append(" (").append(name).append(")");
         break;
       }
     }
