@@ -44,6 +44,11 @@ int main(int argc, char** argv) {
   rearm->add_option("-c,--config", config_path, "configuration file");
   rearm->add_flag("--clear-lockout", clear_lockout, "first clear the boot-loop lockout");
 
+  auto* locate = app.add_subcommand("locate", "blink and beep so a person can find this robot");
+  int locate_seconds = 30;
+  locate->add_option("-c,--config", config_path, "configuration file");
+  locate->add_option("--seconds", locate_seconds, "how long; 0 cancels")->check(CLI::Range(0, 3600));
+
   auto* estop = app.add_subcommand("estop", "stop the motors now");
   estop->add_option("-c,--config", config_path, "configuration file");
 
@@ -81,6 +86,7 @@ int main(int argc, char** argv) {
   if (status->parsed()) return cli::status(config_path, status_json);
   if (rearm->parsed()) return cli::rearm(config_path, clear_lockout);
   if (estop->parsed()) return cli::estop(config_path);
+  if (locate->parsed()) return cli::locate(config_path, locate_seconds);
   if (lockout->parsed()) return cli::check_lockout(config_path);
   if (faults->parsed()) return cli::print_faults(faults_markdown);
   if (beat->parsed()) {

@@ -41,6 +41,7 @@ Agent::~Agent() {
   // Components that call back into others go first; the black box is flushed last.
   control_.reset();
   motion_.reset();
+  signals_.reset();
   file_checks_.clear();
   liveness_.reset();
   watchdog_.reset();
@@ -112,11 +113,11 @@ Status Agent::start(Config config) {
     auto source = loop_->add_signal(signo == SIGTERM ? "sigterm" : "sigint", signo,
                                     [this] { on_stop_signal(); });
     if (!source) return source.error();
-    signals_.push_back(std::move(*source));
+    signal_sources_.push_back(std::move(*source));
   }
   auto hup = loop_->add_signal("sighup", SIGHUP, [this] { on_reload_signal(); });
   if (!hup) return hup.error();
-  signals_.push_back(std::move(*hup));
+  signal_sources_.push_back(std::move(*hup));
 
   recorder_->record(Event{EventKind::agent_started,
                           std::nullopt,
@@ -132,6 +133,7 @@ Status Agent::start(Config config) {
     recorder_->record(
         Event{EventKind::config_loaded, std::nullopt, Severity::warning, warning, {}});
   }
+  start_signals();
   const std::uint32_t boot_status =
       watchdog_->open(config_.watchdog, config_.board.watchdog.max_timeout);
   // Motion starts (stopped) before the lockout decision, so a lockout's safe state
@@ -152,7 +154,6 @@ Status Agent::start(Config config) {
       !started) {
     return started;
   }
-  recorder_->on_recorded([this](const Event&) { update_systemd_status(); });
   loop_->enable_systemd_watchdog();
   sd_notify(0, "READY=1");
   update_systemd_status();
@@ -171,6 +172,39 @@ void Agent::start_blackbox() {
   }
   blackbox_ = std::make_unique<blackbox::AsyncWriter>(std::move(*store), 256);
   recorder_->set_blackbox(blackbox_.get());
+}
+
+static signals::SignalSettings signal_settings(const SignalsConfig& config) {
+  return {config.buzzer_reminder, config.quiet, config.quiet_start_minute, config.quiet_end_minute};
+}
+
+void Agent::start_signals() {
+  const auto line = [this](const std::string& role,
+                           const std::optional<LineRole>& wired) -> std::unique_ptr<hal::OutputLine> {
+    if (!wired) return nullptr;  // the board has no such output: nothing to drive
+    auto output = board_hal_->make_output(role, false);
+    if (output) return std::move(*output);
+    faults_->raise(Fault::signal_output_unavailable, output.error().message, {{"role", role}});
+    return nullptr;
+  };
+  const Board& board = config_.board;
+  signals_ = std::make_unique<signals::SignalService>(
+      *loop_, clock_, line("status_led", board.status_led),
+      line("status_led_secondary", board.status_led_secondary), line("buzzer", board.buzzer),
+      signal_settings(config_.signals), [this](const std::string& which, const std::string& error) {
+        faults_->raise(Fault::signal_output_unavailable, which + ": " + error, {{"role", which}});
+      });
+  if (auto started = signals_->start(); !started) {
+    faults_->raise(Fault::signal_output_unavailable, started.error().message);
+  }
+  // From here on every fault change reaches the LED and buzzer, and systemd's STATUS=.
+  recorder_->on_recorded([this](const Event& event) {
+    if (event.kind == EventKind::fault_raised || event.kind == EventKind::fault_cleared) {
+      signals_->on_faults_changed(faults_->active_faults());
+    }
+    update_systemd_status();
+  });
+  signals_->on_faults_changed(faults_->active_faults());
 }
 
 void Agent::assess_start(std::uint32_t boot_status) {
@@ -271,6 +305,7 @@ void Agent::on_stop_signal() {
                           Severity::info,
                           "lifeline stopped cleanly",
                           {{"pid", std::to_string(::getpid())}}});
+  if (signals_) signals_->shutdown();  // the LED must not read as healthy once we are gone
   if (blackbox_) blackbox_->flush();
   loop_->exit(0);
 }

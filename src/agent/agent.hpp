@@ -21,6 +21,7 @@
 #include "health/file_check.hpp"
 #include "health/loop_liveness.hpp"
 #include "motion/motion_service.hpp"
+#include "signals/signal_service.hpp"
 #include "watchdog/health_gate.hpp"
 #include "watchdog/reset_history.hpp"
 #include "watchdog/watchdog_service.hpp"
@@ -42,6 +43,7 @@ class Agent {
  private:
   Status start(Config config);
   void start_blackbox();
+  void start_signals();
   void assess_start(std::uint32_t boot_status);
   void start_health_checks();
   void start_control_socket();
@@ -68,12 +70,13 @@ class Agent {
   HealthGate gate_;
   std::unique_ptr<WatchdogService> watchdog_;
   std::unique_ptr<motion::MotionService> motion_;
+  std::unique_ptr<signals::SignalService> signals_;
   std::unique_ptr<LoopLiveness> liveness_;
   std::vector<std::unique_ptr<FileCheck>> file_checks_;
   std::unique_ptr<ControlServer> control_;
   ResetHistory history_;
   std::string boot_id_;
-  std::vector<EventSource> signals_;
+  std::vector<EventSource> signal_sources_;
   PeriodicTimer blackbox_timer_;
   std::string blackbox_error_;
   std::uint64_t blackbox_written_at_error_ = 0;

@@ -66,6 +66,8 @@ void Agent::apply_reload(Config next) {
   config_ = std::move(next);
 
   watchdog_->apply(config_.watchdog, config_.board.watchdog.max_timeout);
+  signals_->apply_settings({config_.signals.buzzer_reminder, config_.signals.quiet,
+                            config_.signals.quiet_start_minute, config_.signals.quiet_end_minute});
   file_checks_.clear();  // removes their checks from the gate
   liveness_.reset();
   start_health_checks();
@@ -109,6 +111,12 @@ nlohmann::json Agent::handle_control(const nlohmann::json& request) {
     if (!motion_) return {{"ok", true}, {"motion", "not configured"}};
     const auto result = motion_->rearm(who, motion_blocked_by());
     return {{"ok", result.accepted}, {"result", result.reason}};
+  }
+  if (command == "locate") {
+    const int seconds = request.value("seconds", 30);
+    signals_->locate(std::chrono::seconds(seconds));
+    return {{"ok", true}, {"result", seconds > 0 ? "locating for " + std::to_string(seconds) + " s"
+                                                 : std::string("locate cancelled")}};
   }
   if (command == "estop") {
     if (!motion_) return {{"ok", false}, {"error", "motion is not configured"}};
@@ -169,6 +177,7 @@ nlohmann::json Agent::status_json() const {
       {"boot_id", boot_id_},
       {"faults", faults},
       {"motion", motion_ ? motion_->status() : nlohmann::json(nullptr)},
+      {"signals", signals_->status()},
       {"checks", checks},
       {"watchdog",
        {{"enabled", wd.enabled},

@@ -186,6 +186,19 @@ int rearm(const std::string& config_path, bool clear_lockout) {
   return 0;
 }
 
+int locate(const std::string& config_path, int seconds) {
+  auto config = load_or_report(config_path);
+  if (!config) return 1;
+  auto reply = control_request(config->agent.control_socket,
+                               {{"command", "locate"}, {"seconds", seconds}}, kControlTimeout);
+  if (!reply) {
+    std::fprintf(stderr, "%s\n", reply.error().message.c_str());
+    return 2;
+  }
+  std::printf("%s\n", reply->value("result", std::string("?")).c_str());
+  return reply->value("ok", false) ? 0 : 1;
+}
+
 int estop(const std::string& config_path) {
   auto config = load_or_report(config_path);
   if (!config) return 1;

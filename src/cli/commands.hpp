@@ -27,6 +27,9 @@ int status(const std::string& config_path, bool json);
 // on disk (recorded in the black box either way).
 int rearm(const std::string& config_path, bool clear_lockout);
 
+// Blinks and beeps the locate pattern for `seconds` (0 cancels) through the running agent.
+int locate(const std::string& config_path, int seconds);
+
 // Stops the motors now through the running agent.
 int estop(const std::string& config_path);
 

@@ -58,6 +58,14 @@ struct BlackBoxConfig {
   std::uint32_t segments = 8;
 };
 
+// [signals]: the status LED and the buzzer.
+struct SignalsConfig {
+  Seconds buzzer_reminder{0};  // 0: each critical onset beeps once
+  bool quiet = false;          // buzzer silent (the LED still shows everything)
+  int quiet_start_minute = -1; // daily quiet window, minutes since local midnight; -1 = none
+  int quiet_end_minute = -1;
+};
+
 // [motion.app]: how to find the control app's main process.
 struct AppConfig {
   std::string pidfile;           // absolute path of a file holding the app's PID
@@ -101,6 +109,7 @@ struct Config {
   HealthConfig health;
   BlackBoxConfig blackbox;
   MotionConfig motion;
+  SignalsConfig signals;
   Board board;                        // loaded from agent.board as part of validation
   std::vector<std::string> warnings;  // accepted but worth logging (file:line:col: ...)
 };

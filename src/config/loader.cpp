@@ -182,6 +182,48 @@ void read_blackbox(Checker& c, const Scope& blackbox, BlackBoxConfig& out) {
   }
 }
 
+// "HH:MM" → minutes since midnight; nullopt when malformed.
+std::optional<int> parse_clock_time(const std::string& text) {
+  if (text.size() != 5 || text[2] != ':') return std::nullopt;
+  for (std::size_t i : {0U, 1U, 3U, 4U}) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+  }
+  const int hours = (text[0] - '0') * 10 + (text[1] - '0');
+  const int minutes = (text[3] - '0') * 10 + (text[4] - '0');
+  if (hours > 23 || minutes > 59) return std::nullopt;
+  return hours * 60 + minutes;
+}
+
+void read_signals(Checker& c, const Scope& signals, SignalsConfig& out) {
+  c.reject_unknown(signals);
+  if (auto s = c.integer(signals, "buzzer_reminder_s")) out.buzzer_reminder = Seconds(*s);
+  if (auto quiet = c.boolean(signals, "quiet")) out.quiet = *quiet;
+  constexpr std::string_view kTimeText = R"("HH:MM" (00:00 to 23:59), or "")";
+  std::optional<int> bounds[2];
+  bool given[2] = {false, false};
+  bool valid = true;
+  const char* keys[2] = {"quiet_start", "quiet_end"};
+  for (int i = 0; i < 2; ++i) {
+    auto text = c.text(signals, keys[i], kTimeText);
+    if (!text || text->empty()) continue;
+    given[i] = true;
+    bounds[i] = parse_clock_time(*text);
+    if (!bounds[i]) {
+      valid = false;
+      c.expected(c.position(signals, keys[i]), signals, keys[i], kTimeText, check::quote(*text));
+    }
+  }
+  if (given[0] != given[1]) {
+    const char* missing = given[0] ? "quiet_end" : "quiet_start";
+    const char* present = given[0] ? "quiet_start" : "quiet_end";
+    c.expected(c.position(signals, present), signals, missing,
+               "both quiet_start and quiet_end, or neither", std::string("only ") + present);
+  } else if (given[0] && valid) {
+    out.quiet_start_minute = *bounds[0];
+    out.quiet_end_minute = *bounds[1];
+  }
+}
+
 std::string config_dir_of(const std::string& source_path) {
   std::string dir = std::filesystem::path(source_path).parent_path().string();
   return dir.empty() ? "." : dir;
@@ -257,6 +299,7 @@ Expected<Config> parse_config(std::string_view text, const std::string& source_p
   read_lockout(c, c.section(*root, "lockout"), config.lockout);
   read_health(c, c.section(*root, "health"), config.health);
   read_blackbox(c, c.section(*root, "blackbox"), config.blackbox);
+  read_signals(c, c.section(*root, "signals"), config.signals);
   const auto motion = config_detail::read_motion(c, *root, config.agent, config.motion);
 
   if (load_referenced_board(c, agent, resolver, config)) {

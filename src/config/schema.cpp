@@ -50,6 +50,15 @@ constexpr std::array kConfigKeys{
         "Size of one black-box segment file."},
     Key{"blackbox", "segments", K::integer, 2, 1024, "", "8",
         "Number of segment files in the ring."},
+    Key{"signals", "buzzer_reminder_s", K::integer, 0, 86400, "s", "0",
+        "While a critical fault stays active, beep again this often; 0 = once per onset."},
+    Key{"signals", "quiet", K::boolean, 0, 0, "", "false",
+        "Silence the buzzer (the LED still shows every fault)."},
+    Key{"signals", "quiet_start", K::string, 0, 0, "", R"("")",
+        "Start of a daily quiet window, \"HH:MM\" local time; \"\" = no window. Needs quiet_end."},
+    Key{"signals", "quiet_end", K::string, 0, 0, "", R"("")",
+        "End of the daily quiet window (exclusive), \"HH:MM\"; may be earlier than quiet_start "
+        "(the window wraps past midnight)."},
     Key{"motion", "enabled", K::boolean, 0, 0, "", "false",
         "Run the motor dead-man: stop the motors when a detector says the app is unfit."},
     Key{"motion", "stop_category", K::integer, 0, 1, "", "0",
@@ -122,8 +131,8 @@ constexpr std::array kConfigKeys{
         "Consecutive failed probes that mean the app is unfit."},
 };
 
-constexpr std::array<std::string_view, 9> kConfigSections{
-    "agent",  "watchdog",   "lockout",      "health",           "blackbox",
+constexpr std::array<std::string_view, 10> kConfigSections{
+    "agent",  "watchdog",   "lockout",      "health",           "blackbox", "signals",
     "motion", "motion.app", "motion.lease", "motion.http_probe"};
 
 constexpr std::array kBoardKeys{

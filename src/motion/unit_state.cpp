@@ -41,11 +41,16 @@ bool entered(const std::string& before, const std::string& after, std::string_vi
 
 std::string_view unit_change_name(UnitChange change) {
   switch (change) {
-    case UnitChange::main_pid_changed: return "main_pid_changed";
-    case UnitChange::became_failed: return "became_failed";
-    case UnitChange::became_active: return "became_active";
-    case UnitChange::stopping: return "stopping";
-    case UnitChange::restarted: return "restarted";
+    case UnitChange::main_pid_changed:
+      return "main_pid_changed";
+    case UnitChange::became_failed:
+      return "became_failed";
+    case UnitChange::became_active:
+      return "became_active";
+    case UnitChange::stopping:
+      return "stopping";
+    case UnitChange::restarted:
+      return "restarted";
   }
   return "unknown";
 }
@@ -69,10 +74,14 @@ std::vector<UnitChange> diff_unit_state(const UnitState& before, const UnitState
 
 std::string describe_exit(std::int32_t code, std::int32_t status) {
   switch (code) {
-    case 0: return "no exit recorded";
-    case CLD_EXITED: return "exited with status " + std::to_string(status);
-    case CLD_KILLED: return "killed by signal " + with_signal_name(status);
-    case CLD_DUMPED: return "dumped core on signal " + with_signal_name(status);
+    case 0:
+      return "no exit recorded";
+    case CLD_EXITED:
+      return "exited with status " + std::to_string(status);
+    case CLD_KILLED:
+      return "killed by signal " + with_signal_name(status);
+    case CLD_DUMPED:
+      return "dumped core on signal " + with_signal_name(status);
     default:
       return "ended with code " + std::to_string(code) + ", status " + std::to_string(status);
   }
@@ -81,10 +90,17 @@ std::string describe_exit(std::int32_t code, std::int32_t status) {
 std::string systemd_exit_text(std::int32_t code, std::int32_t status) {
   std::string_view name;
   switch (code) {
-    case CLD_EXITED: name = "exited"; break;
-    case CLD_KILLED: name = "killed"; break;
-    case CLD_DUMPED: name = "dumped"; break;
-    default: break;
+    case CLD_EXITED:
+      name = "exited";
+      break;
+    case CLD_KILLED:
+      name = "killed";
+      break;
+    case CLD_DUMPED:
+      name = "dumped";
+      break;
+    default:
+      break;
   }
   if (name.empty()) return "code=" + std::to_string(code) + ", status=" + std::to_string(status);
   std::string text = "code=" + std::string(name) + ", status=" + std::to_string(status);

@@ -105,24 +105,29 @@ class UnitWatcher final : public Monitor {
   void subscribe();
   void load();
   void on_unit_path(std::string path);
-  void fetch(const char* interface);
+  void fetch(bool unit_interface);
   void finish_call(bool ok);
   void settle();
   void lost_connection(sd_bus* bus, const std::string& detail);
+  void retire_connection();
   void release(Connection& connection);
   void clear_retired();
   [[nodiscard]] bool current(sd_bus_message* message) const;
 
+  // Bus callbacks: `dispatch` counts the callback as running and drops messages from a
+  // connection that is no longer the current one, then calls the member handler.
+  template <void (UnitWatcher::*Handler)(sd_bus_message*)>
+  static int dispatch(sd_bus_message* m, void* userdata, sd_bus_error* error);
   static int on_filter(sd_bus_message* m, void* userdata, sd_bus_error* error);
-  static int on_owner_changed(sd_bus_message* m, void* userdata, sd_bus_error* error);
-  static int on_properties_changed(sd_bus_message* m, void* userdata, sd_bus_error* error);
-  static int on_subscribed(sd_bus_message* m, void* userdata, sd_bus_error* error);
-  static int on_loaded(sd_bus_message* m, void* userdata, sd_bus_error* error);
-  static int on_unit_properties(sd_bus_message* m, void* userdata, sd_bus_error* error);
-  static int on_service_properties(sd_bus_message* m, void* userdata, sd_bus_error* error);
   static int on_stopped(sd_bus_message* m, void* userdata, sd_bus_error* error);
   static void free_stop_request(void* userdata);
-  int on_get_all(sd_bus_message* m, const char* interface);
+  void on_owner_changed(sd_bus_message* m);
+  void on_properties_changed(sd_bus_message* m);
+  void on_subscribed(sd_bus_message* m);
+  void on_loaded(sd_bus_message* m);
+  void on_unit_properties(sd_bus_message* m) { on_get_all(m, true); }
+  void on_service_properties(sd_bus_message* m) { on_get_all(m, false); }
+  void on_get_all(sd_bus_message* m, bool unit_interface);
 
   EventLoop& loop_;
   std::string unit_;
@@ -137,10 +142,11 @@ class UnitWatcher final : public Monitor {
   std::chrono::milliseconds backoff_ = kFirstRetry;
 
   std::string path_;
-  int pending_ = 0;               // LoadUnit and GetAll calls in flight on conn_
-  bool round_failed_ = false;     // one of them failed: retry instead of reporting
-  bool reload_wanted_ = false;    // systemd (re)appeared while calls were in flight
+  int pending_ = 0;             // LoadUnit and GetAll calls in flight on conn_
+  bool round_failed_ = false;   // one of them failed: retry instead of reporting
+  bool reload_wanted_ = false;  // systemd (re)appeared while calls were in flight
   bool connected_ = false;
+  bool subscribed_ = false;       // Subscribe answered on this connection
   bool outage_reported_ = false;  // bus_unavailable sent for the current outage
   bool call_failure_reported_ = false;
   std::string bus_problem_;

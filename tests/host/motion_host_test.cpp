@@ -83,6 +83,8 @@ TEST(MotionHost, AppSigkillSendsTheStopFrameAndDropsEnableAtOnce) {
   EXPECT_EQ(sim_line_value(rig.dir, "motor_enable"), 0);
   ASSERT_TRUE(rig.agent->wait_for_output("motors stopped: the app's process is not running", 5s));
   EXPECT_NE(rig.agent->output().find("app_dead"), std::string::npos);
+  // A critical onset sounds the buzzer once (docs/signals.md).
+  EXPECT_TRUE(eventually([&] { return sim_line_edges(rig.dir, "buzzer").size() >= 2; }, 3s));
 
   // The app comes back: still stopped until a person re-arms.
   rig.app.start();

@@ -1,0 +1,486 @@
+#include "motion/unit_watcher.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+namespace lifeline::motion {
+
+namespace {
+
+constexpr const char* kSystemd = "org.freedesktop.systemd1";
+constexpr const char* kManagerPath = "/org/freedesktop/systemd1";
+constexpr const char* kManager = "org.freedesktop.systemd1.Manager";
+constexpr const char* kUnitInterface = "org.freedesktop.systemd1.Unit";
+constexpr const char* kServiceInterface = "org.freedesktop.systemd1.Service";
+constexpr const char* kProperties = "org.freedesktop.DBus.Properties";
+// The bus daemon tells every connection with this match when systemd (re)takes its name,
+// e.g. after a daemon-reexec: lifeline then subscribes again and re-reads the unit.
+constexpr const char* kOwnerMatch =
+    "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+    "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='org.freedesktop.systemd1'";
+// After the stop path's and the monitors' sources: when the app dies, its pidfd is
+// handled before systemd's account of the death.
+constexpr int kBusPriority = 10;
+
+// Counts a callback as running, so stop() knows not to free the bus under it.
+struct Dispatching {
+  explicit Dispatching(int& counter) : depth(++counter) {}
+  ~Dispatching() { --depth; }
+  int& depth;
+};
+
+std::string errno_text(int negative_errno) {
+  return std::strerror(-negative_errno);  // NOLINT(concurrency-mt-unsafe): loop thread only
+}
+
+std::string error_text(sd_bus_message* m) {
+  const sd_bus_error* e = sd_bus_message_get_error(m);
+  if (e == nullptr || e->name == nullptr) return "unknown error";
+  return std::string(e->name) + (e->message != nullptr ? ": " + std::string(e->message) : "");
+}
+
+std::string bus_address() {
+  const char* address = std::getenv("DBUS_SYSTEM_BUS_ADDRESS");
+  return address != nullptr ? address : "unix:path=/run/dbus/system_bus_socket";
+}
+
+bool tracked(std::string_view name) {
+  return name == "ActiveState" || name == "SubState" || name == "MainPID" || name == "Result" ||
+         name == "ExecMainCode" || name == "ExecMainStatus" || name == "NRestarts";
+}
+
+// Reads one variant of type `type` ('s', 'u' or 'i') into `out`.
+template <typename T>
+int read_variant(sd_bus_message* m, char type, T& out) {
+  const char signature[] = {type, '\0'};
+  int r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, signature);
+  if (r < 0) return r;
+  if constexpr (std::is_same_v<T, std::string>) {
+    const char* value = nullptr;
+    if ((r = sd_bus_message_read_basic(m, type, &value)) < 0) return r;
+    out = value;
+  } else if ((r = sd_bus_message_read_basic(m, type, &out)) < 0) {
+    return r;
+  }
+  return sd_bus_message_exit_container(m);
+}
+
+// One value of an a{sv}. A tracked property with an unexpected type is skipped, not
+// trusted: the state keeps its last good value.
+int read_property(sd_bus_message* m, std::string_view name, UnitState& state) {
+  const char* contents = nullptr;
+  if (int r = sd_bus_message_peek_type(m, nullptr, &contents); r < 0) return r;
+  const std::string_view type = contents != nullptr ? contents : "";
+  if (type == "s" && name == "ActiveState") return read_variant(m, 's', state.active_state);
+  if (type == "s" && name == "SubState") return read_variant(m, 's', state.sub_state);
+  if (type == "s" && name == "Result") return read_variant(m, 's', state.result);
+  if (type == "u" && name == "MainPID") return read_variant(m, 'u', state.main_pid);
+  if (type == "u" && name == "NRestarts") return read_variant(m, 'u', state.n_restarts);
+  if (type == "i" && name == "ExecMainCode") return read_variant(m, 'i', state.exec_main_code);
+  if (type == "i" && name == "ExecMainStatus") return read_variant(m, 'i', state.exec_main_status);
+  return sd_bus_message_skip(m, "v");
+}
+
+// An a{sv} of properties (GetAll's reply, PropertiesChanged's second argument).
+int read_properties(sd_bus_message* m, UnitState& state) {
+  int r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "{sv}");
+  if (r < 0) return r;
+  while ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, "sv")) > 0) {
+    const char* name = nullptr;
+    if ((r = sd_bus_message_read_basic(m, 's', &name)) < 0) return r;
+    if ((r = read_property(m, name, state)) < 0) return r;
+    if ((r = sd_bus_message_exit_container(m)) < 0) return r;
+  }
+  if (r < 0) return r;
+  return sd_bus_message_exit_container(m);
+}
+
+}  // namespace
+
+struct UnitWatcher::StopRequest {
+  UnitWatcher* self;
+  std::string why;
+};
+
+template <void (UnitWatcher::*Handler)(sd_bus_message*)>
+int UnitWatcher::dispatch(sd_bus_message* m, void* userdata, sd_bus_error* /*error*/) {
+  auto* self = static_cast<UnitWatcher*>(userdata);
+  Dispatching guard(self->dispatching_);
+  if (self->current(m)) (self->*Handler)(m);
+  return 0;
+}
+
+UnitWatcher::UnitWatcher(EventLoop& loop, std::string unit, ChangeCallback on_change,
+                         EventCallback on_event)
+    : loop_(loop),
+      unit_(std::move(unit)),
+      on_change_(std::move(on_change)),
+      on_event_(std::move(on_event)) {}
+
+UnitWatcher::~UnitWatcher() {
+  stop();
+  clear_retired();
+}
+
+Status UnitWatcher::start(EventLoop& /*loop*/) {
+  if (unit_.empty()) return Error{EINVAL, "unit watch: no unit name given"};
+  if (running_) return Error{EALREADY, "unit watch: " + unit_ + " is already watched"};
+  if (!retry_.prepared()) {
+    if (auto s = loop_.prepare_oneshot(retry_, "unit-watch-retry", [this] { on_retry(); }); !s) {
+      return s;
+    }
+  }
+  running_ = true;
+  outage_reported_ = false;
+  call_failure_reported_ = false;
+  backoff_ = kFirstRetry;
+  // The first connection attempt runs on the loop, so start() never calls back.
+  retry_.arm_after(std::chrono::microseconds(0));
+  return ok_status();
+}
+
+void UnitWatcher::stop() {
+  running_ = false;
+  retry_.disarm();
+  retire_connection();
+  // Inside one of our own callbacks the bus is still dispatching: free it off the bus.
+  if (dispatching_ > 0) {
+    retry_.arm_after(std::chrono::microseconds(0));
+  } else {
+    clear_retired();
+  }
+}
+
+Status UnitWatcher::stop_unit(std::string_view why) {
+  if (!running_ || conn_.bus == nullptr || sd_bus_is_open(conn_.bus) <= 0) {
+    return Error{ENOTCONN, "cannot stop " + unit_ + ": no system bus connection" +
+                               (bus_problem_.empty() ? "" : " (" + bus_problem_ + ")")};
+  }
+  auto request = std::make_unique<StopRequest>(StopRequest{this, std::string(why)});
+  sd_bus_slot* slot = nullptr;
+  int r = sd_bus_call_method_async(conn_.bus, &slot, kSystemd, kManagerPath, kManager, "StopUnit",
+                                   on_stopped, request.get(), "ss", unit_.c_str(), "replace");
+  if (r < 0) return Error{-r, "cannot stop " + unit_ + ": StopUnit: " + errno_text(r)};
+  // The request lives as long as the call's slot; the bus owns the slot from here on, so
+  // closing the bus frees both even if systemd never answers.
+  sd_bus_slot_set_destroy_callback(slot, free_stop_request);
+  (void)request.release();
+  sd_bus_slot_set_floating(slot, 1);
+  sd_bus_slot_unref(slot);
+  return ok_status();
+}
+
+void UnitWatcher::connect() {
+  sd_bus* bus = nullptr;
+  int r = sd_bus_open_system_with_description(&bus, "lifeline-unit-watch");
+  if (r < 0) {
+    report_outage("cannot connect to the system bus at " + bus_address() + ": " + errno_text(r));
+    schedule_retry();
+    return;
+  }
+  Connection c{bus};
+  const auto fail = [&](const char* step, int error) {
+    release(c);
+    report_outage("system bus at " + bus_address() + ": " + step + ": " + errno_text(error));
+    schedule_retry();
+  };
+  // sd-bus would otherwise end the whole loop when the bus drops, and flush (block) on
+  // the loop's exit; lifeline handles both itself.
+  if ((r = sd_bus_set_exit_on_disconnect(bus, 0)) < 0) return fail("exit-on-disconnect", r);
+  if ((r = sd_bus_set_close_on_exit(bus, 0)) < 0) return fail("close-on-exit", r);
+  if ((r = sd_bus_attach_event(bus, loop_.raw(), kBusPriority)) < 0) return fail("attach", r);
+  if ((r = sd_bus_add_filter(bus, &c.filter, on_filter, this)) < 0) return fail("filter", r);
+  r = sd_bus_add_match_async(bus, &c.owner, kOwnerMatch, dispatch<&UnitWatcher::on_owner_changed>,
+                             nullptr, this);
+  if (r < 0) return fail("NameOwnerChanged match", r);
+  conn_ = c;
+  subscribe();
+  load();
+}
+
+void UnitWatcher::on_retry() {
+  clear_retired();
+  if (!running_) return;
+  if (conn_.bus == nullptr) {
+    connect();
+    return;
+  }
+  if (!subscribed_) subscribe();
+  load();
+}
+
+void UnitWatcher::schedule_retry() {
+  if (!running_ || retry_.armed()) return;
+  retry_.arm_after(backoff_);
+  backoff_ = std::min(backoff_ * 2, kMaxRetry);
+}
+
+void UnitWatcher::emit(UnitWatchEvent::Kind kind, std::string detail) {
+  if (on_event_) on_event_(UnitWatchEvent{kind, std::move(detail)});
+}
+
+void UnitWatcher::report_outage(const std::string& detail) {
+  bus_problem_ = detail;
+  // One report per outage, not one per retry.
+  if (!std::exchange(outage_reported_, true)) emit(UnitWatchEvent::Kind::bus_unavailable, detail);
+}
+
+void UnitWatcher::report_call_failure(const std::string& detail) {
+  if (!std::exchange(call_failure_reported_, true)) emit(UnitWatchEvent::Kind::call_failed, detail);
+}
+
+bool UnitWatcher::current(sd_bus_message* message) const {
+  // Replies failed by a closing bus are left to the Disconnected handler.
+  return conn_.bus != nullptr && sd_bus_message_get_bus(message) == conn_.bus &&
+         sd_bus_is_open(conn_.bus) > 0;
+}
+
+// Without Subscribe systemd does not send unit signals at all.
+void UnitWatcher::subscribe() {
+  int r =
+      sd_bus_call_method_async(conn_.bus, nullptr, kSystemd, kManagerPath, kManager, "Subscribe",
+                               dispatch<&UnitWatcher::on_subscribed>, this, nullptr);
+  if (r < 0) {
+    report_call_failure("Subscribe: " + errno_text(r));
+    schedule_retry();
+  }
+}
+
+// LoadUnit, then (match, GetAll Unit, GetAll Service): a round ends when all answered.
+void UnitWatcher::load() {
+  if (conn_.bus == nullptr) return;
+  if (pending_ > 0) {
+    reload_wanted_ = true;  // after the calls in flight, so answers never interleave
+    return;
+  }
+  round_failed_ = false;
+  int r = sd_bus_call_method_async(conn_.bus, nullptr, kSystemd, kManagerPath, kManager, "LoadUnit",
+                                   dispatch<&UnitWatcher::on_loaded>, this, "s", unit_.c_str());
+  if (r < 0) {
+    report_call_failure("LoadUnit(" + unit_ + "): " + errno_text(r));
+    schedule_retry();
+    return;
+  }
+  ++pending_;
+}
+
+void UnitWatcher::on_unit_path(std::string path) {
+  if (conn_.properties != nullptr && path != path_) {
+    conn_.properties = sd_bus_slot_unref(conn_.properties);
+  }
+  path_ = std::move(path);
+  if (conn_.properties == nullptr) {
+    // Installed before the GetAll calls are sent: the daemon handles one connection's
+    // messages in order, so no change can fall between the read and the subscription.
+    // If the daemon refuses the match, sd-bus closes the connection (its default without
+    // an install callback), which the Disconnected path turns into a reconnect.
+    int r = sd_bus_match_signal_async(conn_.bus, &conn_.properties, kSystemd, path_.c_str(),
+                                      kProperties, "PropertiesChanged",
+                                      dispatch<&UnitWatcher::on_properties_changed>, nullptr, this);
+    if (r < 0) {
+      report_call_failure("PropertiesChanged match on " + path_ + ": " + errno_text(r));
+      round_failed_ = true;
+    }
+  }
+  fetch(true);
+  fetch(false);
+}
+
+void UnitWatcher::fetch(bool unit_interface) {
+  const char* interface = unit_interface ? kUnitInterface : kServiceInterface;
+  auto* handler = unit_interface ? dispatch<&UnitWatcher::on_unit_properties>
+                                 : dispatch<&UnitWatcher::on_service_properties>;
+  int r = sd_bus_call_method_async(conn_.bus, nullptr, kSystemd, path_.c_str(), kProperties,
+                                   "GetAll", handler, this, "s", interface);
+  if (r < 0) {
+    report_call_failure("GetAll(" + std::string(interface) + "): " + errno_text(r));
+    round_failed_ = true;
+    schedule_retry();
+    return;
+  }
+  ++pending_;
+}
+
+void UnitWatcher::finish_call(bool ok) {
+  pending_ = std::max(pending_ - 1, 0);
+  if (!ok) round_failed_ = true;
+  if (pending_ > 0) return;
+  if (reload_wanted_) {
+    reload_wanted_ = false;
+    load();
+    return;
+  }
+  if (round_failed_) {
+    schedule_retry();
+    return;
+  }
+  settle();
+}
+
+void UnitWatcher::settle() {
+  call_failure_reported_ = false;
+  backoff_ = kFirstRetry;
+  if (!connected_) {
+    connected_ = true;
+    outage_reported_ = false;
+    bus_problem_.clear();
+    emit(UnitWatchEvent::Kind::connected,
+         "watching " + unit_ + " at " + path_ + ": " + describe_unit_state(state_));
+    if (!running_) return;
+  }
+  if (have_reported_ && state_ == reported_) return;
+  UnitState before = reported_;
+  if (!have_reported_) {
+    before = UnitState{};
+    before.n_restarts = state_.n_restarts;  // restarts from before lifeline are history
+  }
+  const std::vector<UnitChange> changes = diff_unit_state(before, state_);
+  reported_ = state_;
+  have_reported_ = true;
+  if (on_change_) on_change_(reported_, changes);
+}
+
+void UnitWatcher::lost_connection(sd_bus* bus, const std::string& detail) {
+  if (bus != conn_.bus) return;
+  retire_connection();  // still dispatching: parked, freed by the retry timer
+  report_outage(detail);
+  schedule_retry();
+}
+
+void UnitWatcher::retire_connection() {
+  if (conn_.bus != nullptr) retired_.push_back(std::exchange(conn_, Connection{}));
+  pending_ = 0;
+  round_failed_ = reload_wanted_ = connected_ = subscribed_ = false;
+}
+
+void UnitWatcher::release(Connection& c) {
+  sd_bus_slot_unref(c.properties);
+  sd_bus_slot_unref(c.owner);
+  sd_bus_slot_unref(c.filter);
+  if (c.bus != nullptr) {
+    sd_bus_detach_event(c.bus);
+    sd_bus_close_unref(c.bus);  // no flush: a wedged daemon must not block the loop
+  }
+  c = Connection{};
+}
+
+void UnitWatcher::clear_retired() {
+  for (auto& c : retired_) release(c);
+  retired_.clear();
+}
+
+int UnitWatcher::on_filter(sd_bus_message* m, void* userdata, sd_bus_error* /*error*/) {
+  auto* self = static_cast<UnitWatcher*>(userdata);
+  Dispatching guard(self->dispatching_);
+  if (sd_bus_message_is_signal(m, "org.freedesktop.DBus.Local", "Disconnected") <= 0) return 0;
+  self->lost_connection(sd_bus_message_get_bus(m),
+                        "lost the system bus connection at " + bus_address());
+  return 1;
+}
+
+void UnitWatcher::on_owner_changed(sd_bus_message* m) {
+  const char* name = nullptr;
+  const char* old_owner = nullptr;
+  const char* new_owner = nullptr;
+  if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 ||
+      std::strcmp(name, kSystemd) != 0) {
+    return;
+  }
+  subscribed_ = false;
+  if (new_owner[0] == '\0') {
+    connected_ = false;
+    report_outage("systemd (" + std::string(kSystemd) + ") left the system bus");
+    return;
+  }
+  subscribe();
+  load();
+}
+
+void UnitWatcher::on_properties_changed(sd_bus_message* m) {
+  const char* interface = nullptr;
+  if (sd_bus_message_read_basic(m, 's', &interface) < 0) return;
+  const bool unit = std::strcmp(interface, kUnitInterface) == 0;
+  if (!unit && std::strcmp(interface, kServiceInterface) != 0) return;
+  // systemd sends the Service signal before the Unit one (src/core/dbus-unit.c), so
+  // when ActiveState turns "failed" here, Result and the exit are already current.
+  UnitState next = state_;
+  bool refetch = false;
+  int r = read_properties(m, next);
+  if (r >= 0) r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "s");
+  const char* name = nullptr;
+  while (r >= 0 && (r = sd_bus_message_read_basic(m, 's', &name)) > 0) refetch |= tracked(name);
+  if (r < 0) {
+    report_call_failure("unreadable PropertiesChanged on " + path_ + ": " + errno_text(r));
+    return;
+  }
+  state_ = next;
+  // Invalidated means "changed, ask for the value": read the interface again.
+  if (refetch) fetch(unit);
+  if (pending_ == 0 && !round_failed_) settle();
+}
+
+void UnitWatcher::on_subscribed(sd_bus_message* m) {
+  const sd_bus_error* e = sd_bus_message_get_error(m);
+  if (e == nullptr || sd_bus_error_has_name(e, "org.freedesktop.systemd1.AlreadySubscribed")) {
+    subscribed_ = true;
+    return;
+  }
+  report_call_failure("Subscribe: " + error_text(m));
+  schedule_retry();
+}
+
+void UnitWatcher::on_loaded(sd_bus_message* m) {
+  const char* path = nullptr;
+  if (sd_bus_message_is_method_error(m, nullptr) > 0) {
+    report_call_failure("LoadUnit(" + unit_ + "): " + error_text(m) + "; using the escaped path");
+  } else if (sd_bus_message_read(m, "o", &path) < 0) {
+    path = nullptr;
+  }
+  // systemd's own answer is authoritative; the escaped name is what every systemd uses,
+  // and if it were wrong the GetAll calls would fail and say so.
+  on_unit_path(path != nullptr ? path : unit_object_path(unit_));
+  finish_call(true);
+}
+
+void UnitWatcher::on_get_all(sd_bus_message* m, bool unit_interface) {
+  const std::string call =
+      std::string("GetAll(") + (unit_interface ? kUnitInterface : kServiceInterface) + ")";
+  UnitState next = state_;
+  if (sd_bus_message_is_method_error(m, nullptr) > 0) {
+    report_call_failure(call + " on " + path_ + ": " + error_text(m));
+    finish_call(false);
+  } else if (int r = read_properties(m, next); r < 0) {
+    report_call_failure("unreadable " + call + " reply: " + errno_text(r));
+    finish_call(false);
+  } else {
+    state_ = next;
+    finish_call(true);
+  }
+}
+
+int UnitWatcher::on_stopped(sd_bus_message* m, void* userdata, sd_bus_error* /*error*/) {
+  const auto* request = static_cast<const StopRequest*>(userdata);
+  UnitWatcher* self = request->self;
+  Dispatching guard(self->dispatching_);
+  const std::string call = "StopUnit(" + self->unit_ + ", replace) for " + request->why;
+  const char* job = nullptr;
+  if (sd_bus_message_is_method_error(m, nullptr) > 0) {
+    self->emit(UnitWatchEvent::Kind::stop_failed, call + ": " + error_text(m));
+  } else if (sd_bus_message_read(m, "o", &job) < 0) {
+    self->emit(UnitWatchEvent::Kind::stop_failed, call + ": unreadable reply");
+  } else {
+    self->emit(UnitWatchEvent::Kind::stop_accepted, call + ": job " + job);
+  }
+  return 0;
+}
+
+void UnitWatcher::free_stop_request(void* userdata) {
+  delete static_cast<StopRequest*>(userdata);
+}
+
+}  // namespace lifeline::motion
