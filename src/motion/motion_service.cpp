@@ -56,6 +56,7 @@ MotionService::MotionService(EventLoop& loop, FaultSet& faults, EventSink& sink,
       crash_loop_(config.app.crash_loop_deaths, config.app.crash_loop_window) {}
 
 MotionService::~MotionService() {
+  unit_.reset();  // its callback feeds process_
   probe_.reset();
   lease_.reset();
   process_.reset();
@@ -99,10 +100,25 @@ Status MotionService::start(const BoardHal& board, SafeState& safe_state) {
     output_check_ = gate_.add_check("motor-outputs", std::chrono::seconds(5), loop_.now());
   }
 
-  if (!config_.app.pidfile.empty() || !config_.app.exe.empty()) {
+  if (!config_.app.pidfile.empty() || !config_.app.exe.empty() || !config_.app.unit.empty()) {
     process_ = std::make_unique<AppProcessMonitor>(
         loop_, config_.app, [this](const ProcessEvent& e) { on_process(e); });
     if (auto s = process_->start(loop_); !s) return s;
+  }
+  if (!config_.app.unit.empty()) {
+    // systemd names the MainPID (the pidfd then watches it) and reports how it died.
+    unit_ = std::make_unique<UnitWatcher>(
+        loop_, config_.app.unit,
+        [this](const UnitState& s, const std::vector<UnitChange>& c) { on_unit(s, c); },
+        [this](const UnitWatchEvent& e) {
+          sink_.record(Event{EventKind::app_state_changed, std::nullopt,
+                             e.kind == UnitWatchEvent::Kind::connected ||
+                                     e.kind == UnitWatchEvent::Kind::stop_accepted
+                                 ? Severity::info
+                                 : Severity::warning,
+                             config_.app.unit + ": " + e.detail, {}});
+        });
+    if (auto s = unit_->start(loop_); !s) return s;
   }
   if (config_.lease_enabled) {
     lease_ = std::make_unique<LeaseMonitor>(loop_, config_.lease,
@@ -148,8 +164,15 @@ void MotionService::on_process(const ProcessEvent& event) {
   if (event.kind == ProcessEvent::Kind::exited) {
     // Stop before anything else: evaluate() runs the stop path first.
     app_deaths_ += 1;
-    crash_loop_.record_death(loop_.now());
-    evaluate();
+    const bool crash_loop = crash_loop_.record_death(loop_.now());
+    evaluate();  // the stop path runs here, before anything below
+    if (crash_loop && unit_ && config_.app.stop_unit_on_crash_loop) {
+      // Restart=always would only bring it back into the same loop (incident 2025-10-24).
+      if (auto stopped = unit_->stop_unit("crash loop"); !stopped) {
+        sink_.record(Event{EventKind::app_state_changed, std::nullopt, Severity::warning,
+                           "cannot stop " + config_.app.unit + ": " + stopped.error().message, {}});
+      }
+    }
     sink_.record(
         Event{EventKind::app_exited,
               std::nullopt,
@@ -165,6 +188,22 @@ void MotionService::on_process(const ProcessEvent& event) {
               "watching the app's process " + std::to_string(event.pid) + " (" + event.detail + ")",
               {{"pid", std::to_string(event.pid)}}});
     evaluate();
+  }
+}
+
+void MotionService::on_unit(const UnitState& state, const std::vector<UnitChange>& changes) {
+  for (const UnitChange change : changes) {
+    if (change == UnitChange::main_pid_changed && state.main_pid != 0 && process_) {
+      process_->watch_pid(static_cast<pid_t>(state.main_pid), "systemd MainPID of " + config_.app.unit);
+    }
+    if (change == UnitChange::became_failed) {
+      sink_.record(Event{EventKind::app_exited, std::nullopt, Severity::warning,
+                         config_.app.unit + " failed: " +
+                             describe_exit(state.exec_main_code, state.exec_main_status),
+                         {{"result", state.result},
+                          {"exit", systemd_exit_text(state.exec_main_code, state.exec_main_status)},
+                          {"n_restarts", std::to_string(state.n_restarts)}}});
+    }
   }
 }
 
@@ -305,6 +344,15 @@ nlohmann::json MotionService::status() const {
                         {"probe_watched", h.probe_watched},     {"probe_ok", h.probe_ok},
                         {"crash_loop", h.crash_loop},           {"deaths_total", app_deaths_}};
   if (process_ && process_->pid()) app["pid"] = *process_->pid();
+  if (unit_) {
+    const auto& s = unit_->state();
+    app["unit"] = {{"name", config_.app.unit},
+                   {"connected", unit_->connected()},
+                   {"active_state", s.active_state},
+                   {"sub_state", s.sub_state},
+                   {"result", s.result},
+                   {"n_restarts", s.n_restarts}};
+  }
   return {{"state", policy_.state() == MotionState::armed ? "armed" : "stopped"},
           {"cause", std::string(stop_cause_name(policy_.last_cause()))},
           {"reason", policy_.last_reason()},

@@ -18,6 +18,7 @@
 #include "motion/http_probe.hpp"
 #include "motion/lease_monitor.hpp"
 #include "motion/stop_path.hpp"
+#include "motion/unit_watcher.hpp"
 #include "watchdog/health_gate.hpp"
 
 namespace lifeline::motion {
@@ -44,6 +45,7 @@ class MotionService final : public SafeStateParticipant {
   void on_process(const ProcessEvent& event);
   void on_lease(const LeaseEvent& event);
   void on_probe(const ProbeResult& result);
+  void on_unit(const UnitState& state, const std::vector<UnitChange>& changes);
   void evaluate();
   void execute(const Decision& decision);
   void stop_now(StopCause cause, const std::string& reason);
@@ -60,6 +62,7 @@ class MotionService final : public SafeStateParticipant {
   CrashLoopDetector crash_loop_;
   std::unique_ptr<StopPath> stop_path_;
   std::unique_ptr<AppProcessMonitor> process_;
+  std::unique_ptr<UnitWatcher> unit_;
   std::unique_ptr<LeaseMonitor> lease_;
   std::unique_ptr<HttpProbe> probe_;
   bool probe_ok_ = false;

@@ -40,12 +40,12 @@ struct UnitWatchEvent {
 class UnitWatcher final : public Monitor {
  public:
   // Called on the loop whenever a watched property changed, with the whole state and the
-  // transitions that matter (possibly none, e.g. for a SubState-only change). The first
-  // call after start() compares with an empty state, so a running unit reports
-  // main_pid_changed and became_active; restarts already counted before lifeline
-  // started are not reported as `restarted`. After a bus outage the first call compares
-  // with the last state reported, so transitions missed meanwhile still show. The
-  // callbacks may call stop_unit() and stop(); they must not destroy the watcher.
+  // transitions that matter (possibly none, e.g. for a SubState-only change). The very
+  // first call compares with an empty state, so a running unit reports main_pid_changed
+  // and became_active; restarts counted before lifeline started are not reported as
+  // `restarted`. After a bus outage (or stop/start) the first call compares with the last
+  // state reported, so transitions missed meanwhile still show. The callbacks may call
+  // stop_unit() and stop(); they must not destroy the watcher.
   using ChangeCallback =
       std::function<void(const UnitState& state, const std::vector<UnitChange>& changes)>;
   using EventCallback = std::function<void(const UnitWatchEvent& event)>;

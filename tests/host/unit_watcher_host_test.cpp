@@ -47,15 +47,15 @@ class DBusDaemon {
  public:
   explicit DBusDaemon(const std::string& dir)
       : socket_(dir + "/system_bus_socket"), config_(dir + "/bus.conf"), log_(dir + "/bus.log") {
-    test::write_file(config_,
-                     "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration "
-                     "1.0//EN\" \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-                     "<busconfig>\n  <type>session</type>\n  <listen>unix:path=" +
-                         socket_ +
-                         "</listen>\n  <auth>EXTERNAL</auth>\n"
-                         "  <policy context=\"default\">\n    <allow send_destination=\"*\"/>\n"
-                         "    <allow receive_sender=\"*\"/>\n    <allow own=\"*\"/>\n"
-                         "  </policy>\n</busconfig>\n");
+    test::write_file(config_, R"(<busconfig>
+  <type>session</type>
+  <listen>unix:path=)" + socket_ + R"(</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*"/> <allow receive_sender="*"/> <allow own="*"/>
+  </policy>
+</busconfig>
+)");
   }
   ~DBusDaemon() { kill(); }
   DBusDaemon(const DBusDaemon&) = delete;
@@ -72,6 +72,7 @@ class DBusDaemon {
         "/usr/bin/dbus-daemon", "--config-file=" + config_, "--nofork", "--nopidfile",
         "--nosyslog",           "--print-address"};
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
     const int log = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -329,6 +330,7 @@ class UnitWatcherHost : public ::testing::Test {
         *loop_, kUnit,
         [this](const UnitState& state, const std::vector<UnitChange>& changes) {
           reports_.push_back(Report{state, changes});
+          if (on_report_) on_report_();
         },
         [this](const UnitWatchEvent& event) { events_.push_back(event); });
     auto started = watcher_->start(*loop_);
@@ -371,6 +373,7 @@ class UnitWatcherHost : public ::testing::Test {
   std::unique_ptr<FakeSystemd> fake_;
   std::unique_ptr<UnitWatcher> watcher_;
   std::vector<Report> reports_;
+  std::function<void()> on_report_;  // runs inside the watcher's callback
   std::vector<UnitWatchEvent> events_;
 };
 
@@ -559,6 +562,33 @@ TEST_F(UnitWatcherHost, WaitsForSystemdToTakeItsName) {
   EXPECT_EQ(watcher_->state().main_pid, 4242U);
   EXPECT_EQ(count(Kind::connected), 1U);
   EXPECT_EQ(count(Kind::bus_unavailable), 0U);
+}
+
+TEST_F(UnitWatcherHost, StopsFromInsideItsOwnCallbackAndStartsAgain) {
+  start_bus();
+  on_report_ = [this] { watcher_->stop(); };  // the bus is mid-dispatch here
+  start_watcher();
+  ASSERT_TRUE(run_until([&] { return !reports_.empty(); }));
+  run_for(200ms);  // the parked connection is freed off the bus callback
+  EXPECT_FALSE(watcher_->connected());
+  EXPECT_EQ(reports_.size(), 1U);
+
+  on_report_ = nullptr;
+  fake_->change([](FakeUnit& u) { u.main_pid = 4545; });
+  auto restarted = watcher_->start(*loop_);
+  ASSERT_TRUE(restarted) << restarted.error().message;
+  ASSERT_TRUE(run_until([&] { return watcher_->state().main_pid == 4545U; }));
+  EXPECT_EQ(count(Kind::connected), 2U);
+}
+
+TEST_F(UnitWatcherHost, DestroyedWithAStopInFlight) {
+  start_bus();
+  start_watcher();
+  wait_for_initial_state();
+  ASSERT_TRUE(watcher_->stop_unit("shutting down"));
+  watcher_.reset();  // the pending call and its request die with the bus: no callback, no leak
+  run_for(100ms);
+  EXPECT_EQ(count(Kind::stop_accepted) + count(Kind::stop_failed), 0U);
 }
 
 }  // namespace

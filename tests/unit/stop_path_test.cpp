@@ -32,7 +32,18 @@ void* operator new[](std::size_t size) {
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
-// Every form of delete must match: the whole binary's allocations now come from malloc.
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  if (counting) allocations.fetch_add(1);
+  return std::malloc(size == 0 ? 1 : size);
+}
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+  if (counting) allocations.fetch_add(1);
+  return std::malloc(size == 0 ? 1 : size);
+}
+// Every unaligned form of new and delete is replaced together: the whole test binary's
+// allocations then come from malloc and go back to free (ASan checks the pairing).
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
