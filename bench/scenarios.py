@@ -129,6 +129,39 @@ def idle_cost(binary, seconds=20):
           f"{pets_after - pets_before} pets; VmRSS {rss} kB, RssAnon {anon} kB, VmLck {locked} kB")
 
 
+def led_jitter(binary, seconds=24):
+    """Status LED edges on the sim board vs the documented timings (docs/signals.md):
+    healthy heartbeat, then a warning's blink code (a rejected reload)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        config = write_config(tmp, "")
+        proc = start(binary, config, tmp)
+        time.sleep(seconds / 2)
+        with open(config, "a") as f:
+            f.write("[watchdog\n")  # config_rejected: 3 long, 1 short
+        hup_ns = time.monotonic_ns()
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(seconds / 2)
+        stop(proc)
+        edges = []
+        with open(os.path.join(tmp, "state/sim/lines/status_led.log")) as f:
+            for line in f:
+                ns, value = line.split()
+                edges.append((int(ns), int(value)))
+    documented_on = [50, 150, 600]
+    documented_off = [300, 1500, 1950]
+    errors = []
+    for (t0, v0), (t1, _) in zip(edges, edges[1:]):
+        if t0 <= hup_ns + 200_000_000 and t1 >= hup_ns:
+            continue  # the interval cut short by the switch from heartbeat to blink code
+        ms = (t1 - t0) / 1e6
+        options = documented_on if v0 == 1 else documented_off
+        errors.append(min(abs(ms - o) for o in options))
+    errors = errors[:-1]  # the last interval is cut by the stop
+    print(f"led_jitter: {len(errors)} LED intervals vs documented timings: |error| p50 "
+          f"{percentile(errors, 50):.3f} ms, p99 {percentile(errors, 99):.3f} ms, "
+          f"max {max(errors):.3f} ms")
+
+
 def binary_size(binary):
     with tempfile.TemporaryDirectory() as tmp:
         stripped = os.path.join(tmp, "lifeline")
@@ -145,6 +178,7 @@ def main():
     idle_cost(binary)
     pet_jitter(binary)
     gate_close_latency(binary)
+    led_jitter(binary)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 #include "cli/faults_doc.hpp"
 
+#include "signals/pattern.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <string_view>
@@ -32,6 +34,19 @@ std::string blink_text(BlinkCode blink) {
          " short";
 }
 
+std::string buzzer_text(Fault fault) {
+  const signals::Pattern pattern = signals::buzzer_pattern_for(fault);
+  std::string times;
+  int beeps = 0;
+  for (const auto& step : pattern.steps) {
+    if (!step.on) continue;
+    times += (times.empty() ? "" : "+") + std::to_string(step.duration.count());
+    ++beeps;
+  }
+  if (beeps == 0) return "none";
+  return std::to_string(beeps) + (beeps == 1 ? " beep: " : " beeps: ") + times + " ms";
+}
+
 std::string render_faults_markdown() {
   const FaultInfo& example = kFaultTable.front();
   std::string out;
@@ -49,12 +64,16 @@ std::string render_faults_markdown() {
       "`.\n"
       "When several faults are active the LED shows the one with the highest severity; among\n"
       "equally severe faults, the most recent. `lifeline status` lists all of them.\n\n";
-  out += "| Code | Name | Severity | Blink code | Meaning | What to do |\n";
-  out += "| --- | --- | --- | --- | --- | --- |\n";
+  out +=
+      "The buzzer sounds only for critical events, once per onset (docs/signals.md has the\n"
+      "reminder, quiet and locate rules).\n\n";
+  out += "| Code | Name | Severity | Blink code | Buzzer | Meaning | What to do |\n";
+  out += "| --- | --- | --- | --- | --- | --- | --- |\n";
   for (const FaultInfo& info : kFaultTable) {
     out += "| " + std::to_string(fault_code(info.fault)) + " | `" + std::string(info.name) +
            "` | " + std::string(severity_name(info.severity)) + " | " + blink_text(info.blink) +
-           " | " + cell(info.meaning) + " | " + cell(info.action) + " |\n";
+           " | " + buzzer_text(info.fault) + " | " + cell(info.meaning) + " | " +
+           cell(info.action) + " |\n";
   }
   return out;
 }

@@ -13,6 +13,8 @@ std::string blink_text(BlinkCode blink);
 
 // docs/faults.md: an intro and one table row per fault, in table order.
 std::string render_faults_markdown();
+// The buzzer column: "none" or the onset's beeps, e.g. "3 beeps: 100+100+100 ms".
+std::string buzzer_text(Fault fault);
 
 // The same rows as plain text for a terminal.
 std::string render_faults_text();

@@ -42,21 +42,31 @@ TEST(FaultsDoc, OneRowPerFaultInTableOrder) {
     if (lines[i].rfind("| Code | Name |", 0) == 0) header = i;
   }
   ASSERT_LT(header, lines.size());
-  EXPECT_EQ(lines[header], "| Code | Name | Severity | Blink code | Meaning | What to do |");
-  EXPECT_EQ(lines[header + 1], "| --- | --- | --- | --- | --- | --- |");
+  EXPECT_EQ(lines[header],
+            "| Code | Name | Severity | Blink code | Buzzer | Meaning | What to do |");
+  EXPECT_EQ(lines[header + 1], "| --- | --- | --- | --- | --- | --- | --- |");
   ASSERT_EQ(lines.size(), header + 2 + kFaultTable.size());
   for (std::size_t i = 0; i < kFaultTable.size(); ++i) {
     const FaultInfo& info = kFaultTable[i];
     const std::string expected =
         "| " + std::to_string(fault_code(info.fault)) + " | `" + std::string(info.name) + "` | " +
         std::string(severity_name(info.severity)) + " | " + blink_text(info.blink) + " | " +
-        std::string(info.meaning) + " | " + std::string(info.action) + " |";
+        buzzer_text(info.fault) + " | " + std::string(info.meaning) + " | " +
+        std::string(info.action) + " |";
     EXPECT_EQ(lines[header + 2 + i], expected);
   }
   EXPECT_EQ(lines[header + 2],
-            "| 101 | `watchdog_unavailable` | critical | 1 long, 1 short | The hardware watchdog "
+            "| 101 | `watchdog_unavailable` | critical | 1 long, 1 short | 1 beep: 400 ms | "
+            "The hardware watchdog "
             "cannot be opened or driven; a hung box will not reset. | Read the fault's detail "
             "(it names the device and any holder); fix the driver or path. |");
+}
+
+TEST(FaultsDoc, BuzzerColumnNamesTheOnsetBeeps) {
+  EXPECT_EQ(buzzer_text(Fault::health_check_failing), "none") << "errors do not beep";
+  EXPECT_EQ(buzzer_text(Fault::config_rejected), "none") << "warnings do not beep";
+  EXPECT_NE(buzzer_text(Fault::app_dead), "none") << "motors stopped by lifeline beep";
+  EXPECT_NE(buzzer_text(Fault::boot_loop_lockout), "none");
 }
 
 TEST(FaultsDoc, IntroSaysHowItIsMadeAndHowToReadABlinkCode) {
