@@ -156,7 +156,7 @@ def led_jitter(binary, seconds=24):
         ms = (t1 - t0) / 1e6
         options = documented_on if v0 == 1 else documented_off
         errors.append(min(abs(ms - o) for o in options))
-    errors = errors[:-1]  # the last interval is cut by the stop
+    errors = errors[1:-1]  # the first starts at the line's request, the last is cut by the stop
     print(f"led_jitter: {len(errors)} LED intervals vs documented timings: |error| p50 "
           f"{percentile(errors, 50):.3f} ms, p99 {percentile(errors, 99):.3f} ms, "
           f"max {max(errors):.3f} ms")
