@@ -5,6 +5,7 @@
 #include "agent/agent.hpp"
 #include "cli/beat.hpp"
 #include "cli/commands.hpp"
+#include "cli/doctor.hpp"
 #include "cli/faults_doc.hpp"
 
 int main(int argc, char** argv) {
@@ -60,6 +61,16 @@ int main(int argc, char** argv) {
   bool faults_markdown = false;
   faults->add_flag("--markdown", faults_markdown, "print the Markdown page (docs/faults.md)");
 
+  auto* doctor_cmd = app.add_subcommand(
+      "doctor", "audit this robot's configuration (offline checks); exit 0 ok, 1 warning, 2 critical");
+  std::string doctor_root = "/";
+  std::string doctor_app_unit;
+  bool doctor_json = false;
+  doctor_cmd->add_option("--root", doctor_root, "read configuration files under DIR");
+  doctor_cmd->add_option("--app-unit", doctor_app_unit,
+                         "the robot application's unit, e.g. avatar-tank.service");
+  doctor_cmd->add_flag("--json", doctor_json, "JSON output");
+
   auto* beat = app.add_subcommand("beat", "renew a heartbeat lease (for shell scripts)");
   std::string lease_name;
   std::string lease_socket = cli::kDefaultLeaseSocket;
@@ -89,6 +100,7 @@ int main(int argc, char** argv) {
   if (locate->parsed()) return cli::locate(config_path, locate_seconds);
   if (lockout->parsed()) return cli::check_lockout(config_path);
   if (faults->parsed()) return cli::print_faults(faults_markdown);
+  if (doctor_cmd->parsed()) return cli::doctor(doctor_root, doctor_app_unit, doctor_json);
   if (beat->parsed()) {
     return cli::beat(lease_socket, lease_name, beat_count,
                      std::chrono::milliseconds(beat_interval_ms));
