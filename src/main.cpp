@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
   auto* locate = app.add_subcommand("locate", "blink and beep so a person can find this robot");
   int locate_seconds = 30;
   locate->add_option("-c,--config", config_path, "configuration file");
-  locate->add_option("--seconds", locate_seconds, "how long; 0 cancels")->check(CLI::Range(0, 3600));
+  locate->add_option("--seconds", locate_seconds, "how long; 0 cancels")
+      ->check(CLI::Range(0, 3600));
 
   auto* estop = app.add_subcommand("estop", "stop the motors now");
   estop->add_option("-c,--config", config_path, "configuration file");
@@ -62,7 +63,8 @@ int main(int argc, char** argv) {
   faults->add_flag("--markdown", faults_markdown, "print the Markdown page (docs/faults.md)");
 
   auto* doctor_cmd = app.add_subcommand(
-      "doctor", "audit this robot's configuration (offline checks); exit 0 ok, 1 warning, 2 critical");
+      "doctor",
+      "audit this robot's configuration (offline checks); exit 0 ok, 1 warning, 2 critical");
   std::string doctor_root = "/";
   std::string doctor_app_unit;
   bool doctor_json = false;

@@ -4,13 +4,13 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <pthread.h>
+#include <sched.h>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <pthread.h>
-#include <sched.h>
 
 #include "config/loader.hpp"
 #include "util/files.hpp"
@@ -179,8 +179,9 @@ static signals::SignalSettings signal_settings(const SignalsConfig& config) {
 }
 
 void Agent::start_signals() {
-  const auto line = [this](const std::string& role,
-                           const std::optional<LineRole>& wired) -> std::unique_ptr<hal::OutputLine> {
+  const auto line = [this](
+                        const std::string& role,
+                        const std::optional<LineRole>& wired) -> std::unique_ptr<hal::OutputLine> {
     if (!wired) return nullptr;  // the board has no such output: nothing to drive
     auto output = board_hal_->make_output(role, false);
     if (output) return std::move(*output);

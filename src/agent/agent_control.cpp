@@ -115,8 +115,9 @@ nlohmann::json Agent::handle_control(const nlohmann::json& request) {
   if (command == "locate") {
     const int seconds = request.value("seconds", 30);
     signals_->locate(std::chrono::seconds(seconds));
-    return {{"ok", true}, {"result", seconds > 0 ? "locating for " + std::to_string(seconds) + " s"
-                                                 : std::string("locate cancelled")}};
+    return {{"ok", true},
+            {"result", seconds > 0 ? "locating for " + std::to_string(seconds) + " s"
+                                   : std::string("locate cancelled")}};
   }
   if (command == "estop") {
     if (!motion_) return {{"ok", false}, {"error", "motion is not configured"}};

@@ -60,9 +60,9 @@ struct BlackBoxConfig {
 
 // [signals]: the status LED and the buzzer.
 struct SignalsConfig {
-  Seconds buzzer_reminder{0};  // 0: each critical onset beeps once
-  bool quiet = false;          // buzzer silent (the LED still shows everything)
-  int quiet_start_minute = -1; // daily quiet window, minutes since local midnight; -1 = none
+  Seconds buzzer_reminder{0};   // 0: each critical onset beeps once
+  bool quiet = false;           // buzzer silent (the LED still shows everything)
+  int quiet_start_minute = -1;  // daily quiet window, minutes since local midnight; -1 = none
   int quiet_end_minute = -1;
 };
 

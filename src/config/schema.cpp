@@ -132,8 +132,8 @@ constexpr std::array kConfigKeys{
 };
 
 constexpr std::array<std::string_view, 10> kConfigSections{
-    "agent",  "watchdog",   "lockout",      "health",           "blackbox", "signals",
-    "motion", "motion.app", "motion.lease", "motion.http_probe"};
+    "agent",   "watchdog", "lockout",    "health",       "blackbox",
+    "signals", "motion",   "motion.app", "motion.lease", "motion.http_probe"};
 
 constexpr std::array kBoardKeys{
     Key{"", "description", K::string, 0, 0, "", "required", "One line naming the hardware."},

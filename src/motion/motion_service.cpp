@@ -111,12 +111,14 @@ Status MotionService::start(const BoardHal& board, SafeState& safe_state) {
         loop_, config_.app.unit,
         [this](const UnitState& s, const std::vector<UnitChange>& c) { on_unit(s, c); },
         [this](const UnitWatchEvent& e) {
-          sink_.record(Event{EventKind::app_state_changed, std::nullopt,
+          sink_.record(Event{EventKind::app_state_changed,
+                             std::nullopt,
                              e.kind == UnitWatchEvent::Kind::connected ||
                                      e.kind == UnitWatchEvent::Kind::stop_accepted
                                  ? Severity::info
                                  : Severity::warning,
-                             config_.app.unit + ": " + e.detail, {}});
+                             config_.app.unit + ": " + e.detail,
+                             {}});
         });
     if (auto s = unit_->start(loop_); !s) return s;
   }
@@ -169,8 +171,11 @@ void MotionService::on_process(const ProcessEvent& event) {
     if (crash_loop && unit_ && config_.app.stop_unit_on_crash_loop) {
       // Restart=always would only bring it back into the same loop (incident 2025-10-24).
       if (auto stopped = unit_->stop_unit("crash loop"); !stopped) {
-        sink_.record(Event{EventKind::app_state_changed, std::nullopt, Severity::warning,
-                           "cannot stop " + config_.app.unit + ": " + stopped.error().message, {}});
+        sink_.record(Event{EventKind::app_state_changed,
+                           std::nullopt,
+                           Severity::warning,
+                           "cannot stop " + config_.app.unit + ": " + stopped.error().message,
+                           {}});
       }
     }
     sink_.record(
@@ -194,10 +199,13 @@ void MotionService::on_process(const ProcessEvent& event) {
 void MotionService::on_unit(const UnitState& state, const std::vector<UnitChange>& changes) {
   for (const UnitChange change : changes) {
     if (change == UnitChange::main_pid_changed && state.main_pid != 0 && process_) {
-      process_->watch_pid(static_cast<pid_t>(state.main_pid), "systemd MainPID of " + config_.app.unit);
+      process_->watch_pid(static_cast<pid_t>(state.main_pid),
+                          "systemd MainPID of " + config_.app.unit);
     }
     if (change == UnitChange::became_failed) {
-      sink_.record(Event{EventKind::app_exited, std::nullopt, Severity::warning,
+      sink_.record(Event{EventKind::app_exited,
+                         std::nullopt,
+                         Severity::warning,
                          config_.app.unit + " failed: " +
                              describe_exit(state.exec_main_code, state.exec_main_status),
                          {{"result", state.result},

@@ -23,7 +23,9 @@ std::vector<long long> on_durations(const TempDir& dir, long long since_ns) {
   return out;
 }
 
-bool near(long long value, long long expected) { return value >= expected - 40 && value <= expected + 40; }
+bool near(long long value, long long expected) {
+  return value >= expected - 40 && value <= expected + 40;
+}
 
 TEST(SignalsHost, HeartbeatWhenHealthyBlinkCodeForAFaultAndOffWhenStopped) {
   TempDir dir;

@@ -1,10 +1,10 @@
 // lifeline speaks sd_notify to whatever $NOTIFY_SOCKET names: here a real unix datagram
 // socket the test owns, standing in for PID 1 (systemd is not PID 1 on this machine).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -65,7 +65,8 @@ TEST(SystemdNotifyHost, ReadyStatusWatchdogAndStopping) {
   EXPECT_TRUE(notify.saw("STATUS=healthy; 0 active fault(s)"));
   std::this_thread::sleep_for(1200ms);
   std::size_t watchdogs = 0;
-  for (const auto& message : notify.drain()) watchdogs += message.find("WATCHDOG=1") != std::string::npos;
+  for (const auto& message : notify.drain())
+    watchdogs += message.find("WATCHDOG=1") != std::string::npos;
   EXPECT_GE(watchdogs, 2U) << "WATCHDOG=1 about every 500 ms";
   agent.signal(SIGTERM);
   ASSERT_EQ(agent.wait_exit(10s), 0);

@@ -2,12 +2,12 @@
 // (a file as the UART, a file-backed enable line) on a real sd-event loop.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <new>
-#include <unistd.h>
 #include <sstream>
 
 #include "agent/event_loop.hpp"
@@ -42,12 +42,24 @@ void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
 }
 // Every unaligned form of new and delete is replaced together: the whole test binary's
 // allocations then come from malloc and go back to free (ASan checks the pairing).
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace lifeline::motion {
 namespace {
@@ -88,8 +100,8 @@ struct Fixture {
     settings.arm_frame = {0x80, 0x0E, 0x05, 0x13};
     auto line = hal::SimOutputLine::open(dir.string(), "motor_enable", clock, false);
     stop_path = std::make_unique<StopPath>(
-        *loop, faults, settings,
-        std::make_unique<hal::SimSerialLink>((dir / "uart").string()), std::move(*line));
+        *loop, faults, settings, std::make_unique<hal::SimSerialLink>((dir / "uart").string()),
+        std::move(*line));
     EXPECT_TRUE(stop_path->prepare().ok());
   }
   ~Fixture() {
