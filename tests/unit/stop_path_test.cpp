@@ -16,6 +16,10 @@
 #include "hal/sim/sim_serial_link.hpp"
 #include "motion/stop_path.hpp"
 
+// This file replaces the global operator new/delete with malloc/free pairs; GCC's
+// optimiser still matches inlined `new` against `free` and warns. The pairing is right.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 namespace {
 // Counts C++ allocations made by this thread while `counting` is set.
 thread_local bool counting = false;
