@@ -16,6 +16,12 @@ namespace {
 // each packet address, command, data, (address + command + data) & 0x7F.
 const std::vector<std::uint8_t> kStopFrame{0x80, 0x00, 0x00, 0x00, 0x80, 0x04, 0x00, 0x04};
 
+// The frame is written first and the enable line a few microseconds later: a test that
+// has just read the frame may look at the line in between.
+bool enable_drops(const TempDir& dir) {
+  return eventually([&] { return sim_line_value(dir, "motor_enable") == 0; }, 1s);
+}
+
 struct MotionRig {
   TempDir dir;
   MotorPort port{dir.file("motor-serial")};
@@ -57,7 +63,7 @@ TEST(MotionHost, StartsStoppedAndArmsOnlyOnAnOperatorRearm) {
   rig.start();
   EXPECT_TRUE(contains(rig.port.read_until(kStopFrame, 5s), kStopFrame))
       << "the stop frame is sent at start";
-  EXPECT_EQ(sim_line_value(rig.dir, "motor_enable"), 0);
+  EXPECT_TRUE(enable_drops(rig.dir));
   std::this_thread::sleep_for(500ms);
   EXPECT_EQ(sim_line_value(rig.dir, "motor_enable"), 0) << "never moves on its own";
   const auto rearm = rig.rearm();
@@ -80,7 +86,7 @@ TEST(MotionHost, AppSigkillSendsTheStopFrameAndDropsEnableAtOnce) {
   EXPECT_EQ(bytes, kStopFrame) << "exactly the stop frame, first";
   EXPECT_LT(arrived_ns - killed_ns, 1'000'000'000LL)
       << "generous bound; the benchmark has the real figure";
-  EXPECT_EQ(sim_line_value(rig.dir, "motor_enable"), 0);
+  EXPECT_TRUE(enable_drops(rig.dir));
   ASSERT_TRUE(rig.agent->wait_for_output("motors stopped: the app's process is not running", 5s));
   EXPECT_NE(rig.agent->output().find("app_dead"), std::string::npos);
   // A critical onset sounds the buzzer once (docs/signals.md).
@@ -132,7 +138,7 @@ TEST(MotionHost, RepeatedDeathsRaiseACrashLoopAndRefuseRearm) {
   const auto rearm = rig.rearm();
   EXPECT_EQ(rearm.exit_code, 1);
   EXPECT_NE(rearm.out.find("crash loop"), std::string::npos) << rearm.out;
-  EXPECT_EQ(sim_line_value(rig.dir, "motor_enable"), 0);
+  EXPECT_TRUE(enable_drops(rig.dir));
   rig.stop_agent();
 }
 
@@ -144,7 +150,7 @@ TEST(MotionHost, EstopStopsAndHoldsUntilRearm) {
   const auto estop = run_cli({"estop", "--config", rig.config});
   EXPECT_EQ(estop.exit_code, 0) << estop.err;
   EXPECT_EQ(rig.port.read(kStopFrame.size(), 2s), kStopFrame);
-  EXPECT_EQ(sim_line_value(rig.dir, "motor_enable"), 0);
+  EXPECT_TRUE(enable_drops(rig.dir));
   EXPECT_NE(rig.status().find("estop_active"), std::string::npos);
   // Resent while stopped, so a controller that missed one still stops.
   EXPECT_TRUE(contains(rig.port.read(kStopFrame.size(), 3s), kStopFrame));
@@ -181,11 +187,41 @@ TEST(MotionHost, GateClosingStopsTheMotorsFirst) {
   ASSERT_EQ(rig.rearm().exit_code, 0) << rig.agent->output();
   rig.port.drain();
   ASSERT_TRUE(rig.agent->wait_for_output("watchdog_petting_stopped", 10s));
-  EXPECT_EQ(sim_line_value(rig.dir, "motor_enable"), 0);
+  EXPECT_TRUE(enable_drops(rig.dir));
   EXPECT_TRUE(contains(rig.port.read(64, 1s), kStopFrame));
   const auto out = rig.agent->output();
   EXPECT_LT(out.find("motors stopped: health gate closed"), out.find("watchdog_petting_stopped"));
   EXPECT_EQ(rig.rearm().exit_code, 1) << "no re-arm while the board is resetting";
+  rig.stop_agent();
+}
+
+}  // namespace
+}  // namespace lifeline::test
+
+namespace lifeline::test {
+namespace {
+
+TEST(MotionHost, AppSegfaultStopsTheMotorsToo) {
+  MotionRig rig;
+  rig.start();
+  const auto rearm = rig.rearm();
+  ASSERT_EQ(rearm.exit_code, 0) << rearm.out << rearm.err << rig.agent->output();
+  rig.port.drain();
+  rig.app.kill(SIGSEGV);
+  EXPECT_EQ(rig.port.read(kStopFrame.size(), 2s), kStopFrame);
+  EXPECT_TRUE(enable_drops(rig.dir));
+  rig.stop_agent();
+}
+
+TEST(MotionHost, FailingMotorOutputsCloseTheGateWhenConfiguredTo) {
+  MotionRig rig("reset_board_on_output_failure = true\n");
+  rig.start();
+  ASSERT_TRUE(contains(rig.port.read_until(kStopFrame, 5s), kStopFrame));
+  rig.port.unplug();  // and never plugged back in
+  ASSERT_TRUE(rig.agent->wait_for_output("watchdog_petting_stopped", 15s)) << rig.agent->output();
+  EXPECT_NE(rig.agent->output().find("check 'motor-outputs' failing: motor serial down"),
+            std::string::npos)
+      << rig.agent->output();
   rig.stop_agent();
 }
 
