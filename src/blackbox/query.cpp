@@ -1,5 +1,7 @@
 #include "blackbox/query.hpp"
 
+#include "util/text.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -80,23 +82,8 @@ std::string_view known_fault_name(const std::optional<Fault>& fault) {
 
 void append_escaped(std::string& out, std::string_view text, bool quoting) {
   for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (byte < 0x20 || byte == 0x7F) {
-      char hex[8];
-      (void)std::snprintf(hex, sizeof hex, "\\x%02x", byte);
-      out += hex;
-    } else if (quoting && (c == '"' || c == '\\')) {
-      out += '\\';
-      out += c;
-    } else {
-      out += c;
-    }
+    if (quoting && (c == '"' || c == '\\')) out += '\\';
+    append_escaped_char(out, c);
   }
 }
 

@@ -1,5 +1,7 @@
 #include "config/checker.hpp"
 
+#include "util/text.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -23,25 +25,6 @@ bool plain_name(std::string_view name) {
   });
 }
 
-// Control characters become visible escapes so that nothing from the file (or toml++'s
-// description of it, which can echo a raw newline) can split or forge a log line.
-void append_escaped(std::string& out, char c) {
-  const auto byte = static_cast<unsigned char>(c);
-  if (c == '\n') {
-    out += "\\n";
-  } else if (c == '\t') {
-    out += "\\t";
-  } else if (c == '\r') {
-    out += "\\r";
-  } else if (byte < 0x20U || byte == 0x7FU) {
-    constexpr char kHex[] = "0123456789abcdef";
-    out += "\\x";
-    out += kHex[byte >> 4U];
-    out += kHex[byte & 0xFU];
-  } else {
-    out += c;
-  }
-}
 
 // Keys come from the file, so anything odd is quoted before it reaches a log line.
 std::string key_text(std::string_view key) {
@@ -316,7 +299,7 @@ Expected<toml::table> parse_toml(std::string_view text, const std::string& file)
     return toml::parse(text, std::string_view(file));
   } catch (const toml::parse_error& e) {
     std::string message = position_text(file, e.source().begin) + "invalid TOML: ";
-    for (char c : e.description()) append_escaped(message, c);
+    for (char c : e.description()) append_escaped_char(message, c);
     return Error{0, std::move(message)};
   }
 }
@@ -386,7 +369,7 @@ std::string quote(std::string_view text) {
   std::string out = "\"";
   for (char c : text.substr(0, shown)) {
     if (c == '"' || c == '\\') out += '\\';
-    append_escaped(out, c);
+    append_escaped_char(out, c);
   }
   out += shown < text.size() ? "...\"" : "\"";
   return out;
