@@ -183,7 +183,7 @@ def errors(binary, n, interval_ms=100, failures=3):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("build", nargs="?", default=os.path.join(ROOT, "build/release"))
+    parser.add_argument("build", nargs="?", default=os.path.join(ROOT, "build/bench"))
     parser.add_argument("--kills", type=int, default=1000)
     parser.add_argument("--hangs", type=int, default=100)
     parser.add_argument("--errors", type=int, default=50)

@@ -172,7 +172,7 @@ def binary_size(binary):
 
 
 def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build/release")
+    build = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build/bench")
     binary = os.path.join(build, "lifeline")
     binary_size(binary)
     idle_cost(binary)
