@@ -25,7 +25,6 @@ bool plain_name(std::string_view name) {
   });
 }
 
-
 // Keys come from the file, so anything odd is quoted before it reaches a log line.
 std::string key_text(std::string_view key) {
   return plain_name(key) ? std::string(key) : quote(key);

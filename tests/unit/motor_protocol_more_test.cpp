@@ -1,7 +1,8 @@
 // Motor protocol frames, part 2: ODrive, custom frames, the builder and hex parsing.
-// Expected bytes are written out by hand from the vendor documents cited in docs/motor-protocols.md; RoboClaw CRCs were cross-checked
-// against an independent CRC-16/XMODEM implementation (Python's binascii.crc_hqx with
-// initial value 0), since the RoboClaw manual gives no worked packet.
+// Expected bytes are written out by hand from the vendor documents cited in
+// docs/motor-protocols.md; RoboClaw CRCs were cross-checked against an independent CRC-16/XMODEM
+// implementation (Python's binascii.crc_hqx with initial value 0), since the RoboClaw manual gives
+// no worked packet.
 #include "motion/protocols/motor_protocol.hpp"
 #include "motor_protocol_support.hpp"
 
