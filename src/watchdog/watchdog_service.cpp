@@ -194,8 +194,10 @@ void WatchdogService::close_gate(const GateVerdict& verdict) {
       Event{EventKind::watchdog_petting_stopped,
             Fault::health_gate_closed,
             Severity::critical,
-            "stopped petting the watchdog: the board resets within " +
-                std::to_string(status_.timeout.count()) + " s",
+            status_.open ? "stopped petting the watchdog: the board resets within " +
+                               std::to_string(status_.timeout.count()) + " s"
+                         : std::string("health gate closed, but no watchdog is open: nothing "
+                                       "will reset this board"),
             {{"reason", verdict.reason}, {"timeout_s", std::to_string(status_.timeout.count())}}});
   if (!status_.open) return;
   // If we are still alive well after the timeout, the reset did not happen.
