@@ -87,9 +87,17 @@ TEST(WatchdogHolders, NamesTheProcessHoldingADevice) {
   }
   ASSERT_TRUE(eventually([&] { return !hal::find_device_holders(device).empty(); }, 5s));
   EXPECT_EQ(hal::find_device_holders(device), "pid " + std::to_string(holder) + " (sleep)");
+  // What a watchdog open that fails with EBUSY reports: the holder by pid and name.
+  const std::string busy = hal::explain_open_error(device, EBUSY);
+  EXPECT_NE(busy.find(device + " is busy: another process holds it (pid " + std::to_string(holder) +
+                      " (sleep))"),
+            std::string::npos)
+      << busy;
   ::kill(holder, SIGKILL);
   ::waitpid(holder, nullptr, 0);
   EXPECT_EQ(hal::find_device_holders(device), "");
+  EXPECT_NE(hal::explain_open_error(device, EBUSY).find("RuntimeWatchdogSec="), std::string::npos)
+      << "with no holder seen, the likely one is systemd's own watchdog";
 }
 
 }  // namespace

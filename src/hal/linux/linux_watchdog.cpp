@@ -16,8 +16,6 @@ namespace lifeline::hal {
 
 namespace fs = std::filesystem;
 
-namespace {
-
 std::string explain_open_error(const std::string& path, int err) {
   switch (err) {
     case ENOENT:
@@ -37,8 +35,6 @@ std::string explain_open_error(const std::string& path, int err) {
       return {};
   }
 }
-
-}  // namespace
 
 LinuxWatchdog::~LinuxWatchdog() {
   close_armed();

@@ -27,6 +27,10 @@ class LinuxWatchdog final : public WatchdogDevice {
   int fd_ = -1;
 };
 
+// The message for a failed open of a watchdog device: what the errno means for a watchdog
+// and what to do (EBUSY names the holder); empty when there is nothing to add.
+std::string explain_open_error(const std::string& path, int err);
+
 // Who holds a device open: "pid 412 (watchdog)", from /proc/*/fd. Empty if nobody seen.
 std::string find_device_holders(const std::string& device_path);
 
