@@ -120,6 +120,21 @@ int status(const std::string& config_path, bool json) {
     std::cout << "fault:    " << fault.value("fault", "") << " (" << fault.value("code", 0) << ", "
               << fault.value("severity", "") << ") " << fault.value("detail", "") << "\n";
   }
+  if (const auto& motion = status["motion"]; motion.is_object()) {
+    std::cout << "motion:   " << motion.value("state", "?") << " (" << motion.value("reason", "")
+              << "), enable " << (motion.value("enable_active", false) ? "on" : "off")
+              << ", serial " << (motion.value("serial_up", false) ? "up" : "DOWN") << "\n";
+  }
+  if (const auto& signals = status["signals"]; signals.is_object()) {
+    const auto text = [](const nlohmann::json& j, const char* a, const char* b) {
+      return j.contains(a) && j[a].is_object() && j[a].contains(b) && j[a][b].is_string()
+                 ? j[a][b].get<std::string>()
+                 : std::string("?");
+    };
+    std::cout << "signals:  LED " << text(signals, "led", "pattern") << ", buzzer "
+              << text(signals, "buzzer", "pattern")
+              << (signals.value("/quiet/active"_json_pointer, false) ? ", quiet" : "") << "\n";
+  }
   const auto& history = status["history"];
   std::cout << "history:  boot " << history.value("boot_count", 0) << ", last start after "
             << history.value("last_start_reason", "") << ", lockout "
