@@ -19,11 +19,6 @@ namespace lifeline {
 
 namespace {
 
-std::int64_t wall_seconds(const hal::Clock& clock) {
-  return std::chrono::duration_cast<std::chrono::seconds>(clock.wall_now().time_since_epoch())
-      .count();
-}
-
 Severity start_severity(StartReason reason) {
   switch (reason) {
     case StartReason::watchdog_reset:
@@ -174,7 +169,12 @@ void Agent::start_blackbox() {
   recorder_->set_blackbox(blackbox_.get());
 }
 
-static signals::SignalSettings signal_settings(const SignalsConfig& config) {
+std::int64_t Agent::wall_seconds() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(clock_.wall_now().time_since_epoch())
+      .count();
+}
+
+signals::SignalSettings signal_settings(const SignalsConfig& config) {
   return {config.buzzer_reminder, config.quiet, config.quiet_start_minute, config.quiet_end_minute};
 }
 
@@ -218,9 +218,8 @@ void Agent::assess_start(std::uint32_t boot_status) {
               "reset history unreadable, starting a new one: " + previous.error().message,
               {}});
   }
-  const auto assessment =
-      lifeline::assess_start(previous ? *previous : std::nullopt, boot_id_, boot_status,
-                             wall_seconds(clock_), config_.lockout);
+  const auto assessment = lifeline::assess_start(previous ? *previous : std::nullopt, boot_id_,
+                                                 boot_status, wall_seconds(), config_.lockout);
   history_ = assessment.next;
   // Persist before anything else can fail: the next start must know this one happened.
   if (auto saved = save_history(config_.agent.state_dir, history_); !saved) {
@@ -231,19 +230,18 @@ void Agent::assess_start(std::uint32_t boot_status) {
                             {}});
   }
   const std::string reason(start_reason_name(assessment.reason));
-  recorder_->record(
-      Event{EventKind::reset_recorded,
-            std::nullopt,
-            start_severity(assessment.reason),
-            "start after " + reason + (assessment.new_boot ? " (new boot)" : " (same boot)"),
-            {{"reason", reason},
-             {"new_boot", assessment.new_boot ? "yes" : "no"},
-             {"boot_status", std::to_string(boot_status)},
-             {"boot_count", std::to_string(history_.boot_count)},
-             {"consecutive_unclean", std::to_string(history_.consecutive_unclean)},
-             {"resets_in_window",
-              std::to_string(resets_in_window(history_.unclean_resets_s, wall_seconds(clock_),
-                                              config_.lockout))}}});
+  recorder_->record(Event{
+      EventKind::reset_recorded,
+      std::nullopt,
+      start_severity(assessment.reason),
+      "start after " + reason + (assessment.new_boot ? " (new boot)" : " (same boot)"),
+      {{"reason", reason},
+       {"new_boot", assessment.new_boot ? "yes" : "no"},
+       {"boot_status", std::to_string(boot_status)},
+       {"boot_count", std::to_string(history_.boot_count)},
+       {"consecutive_unclean", std::to_string(history_.consecutive_unclean)},
+       {"resets_in_window", std::to_string(resets_in_window(history_.unclean_resets_s,
+                                                            wall_seconds(), config_.lockout))}}});
   if (is_unclean_reset(assessment.reason) || assessment.reason == StartReason::agent_crashed) {
     faults_->raise(Fault::unclean_reset, "previous run ended by " + reason);
   }
@@ -293,7 +291,7 @@ void Agent::on_stop_signal() {
   stopping_ = true;
   sd_notify(0, "STOPPING=1");
   watchdog_->stop_clean();
-  mark_clean_stop(history_, wall_seconds(clock_));
+  mark_clean_stop(history_, wall_seconds());
   if (auto saved = save_history(config_.agent.state_dir, history_); !saved) {
     recorder_->record(Event{EventKind::agent_stopped,
                             std::nullopt,

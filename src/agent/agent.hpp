@@ -33,6 +33,9 @@ struct RunOptions {
   bool console = false;  // also print every event as a plain line on stdout
 };
 
+// [signals] as the signal service takes it (at start and on reload).
+signals::SignalSettings signal_settings(const SignalsConfig& config);
+
 class Agent {
  public:
   explicit Agent(RunOptions options) : options_(std::move(options)) {}
@@ -57,6 +60,7 @@ class Agent {
   nlohmann::json handle_control(const nlohmann::json& request);
   [[nodiscard]] nlohmann::json status_json() const;
   [[nodiscard]] std::string state_name() const;
+  [[nodiscard]] std::int64_t wall_seconds() const;
 
   RunOptions options_;
   hal::SystemClock clock_;

@@ -9,11 +9,6 @@ namespace lifeline {
 
 namespace {
 
-std::int64_t wall_seconds(const hal::Clock& clock) {
-  return std::chrono::duration_cast<std::chrono::seconds>(clock.wall_now().time_since_epoch())
-      .count();
-}
-
 // Keys that name resources opened once at start; a reload reports them and keeps them.
 std::vector<std::string> restart_only_changes(const Config& now, const Config& next) {
   std::vector<std::string> changed;
@@ -66,8 +61,7 @@ void Agent::apply_reload(Config next) {
   config_ = std::move(next);
 
   watchdog_->apply(config_.watchdog, config_.board.watchdog.max_timeout);
-  signals_->apply_settings({config_.signals.buzzer_reminder, config_.signals.quiet,
-                            config_.signals.quiet_start_minute, config_.signals.quiet_end_minute});
+  signals_->apply_settings(signal_settings(config_.signals));
   file_checks_.clear();  // removes their checks from the gate
   liveness_.reset();
   start_health_checks();
@@ -198,7 +192,7 @@ nlohmann::json Agent::status_json() const {
         {"last_start_reason", history_.last_start_reason},
         {"consecutive_unclean", history_.consecutive_unclean},
         {"resets_in_window",
-         resets_in_window(history_.unclean_resets_s, wall_seconds(clock_), config_.lockout)},
+         resets_in_window(history_.unclean_resets_s, wall_seconds(), config_.lockout)},
         {"lockout", history_.lockout},
         {"lockout_reason", history_.lockout_reason}}},
   };

@@ -41,6 +41,8 @@ AppProcessMonitor::~AppProcessMonitor() {
 }
 
 Status AppProcessMonitor::start(EventLoop& /*loop*/) {
+  // With only a unit configured the PIDs come from systemd (watch_pid): no timer, no wake-ups.
+  if (config_.pidfile.empty() && config_.exe.empty()) return ok_status();
   if (auto s = loop_.start_periodic(
           resolve_timer_, "app-resolve",
           std::chrono::duration_cast<std::chrono::microseconds>(config_.resolve_interval),

@@ -1,5 +1,7 @@
 #include "motion/dead_man.hpp"
 
+#include <algorithm>
+
 namespace lifeline::motion {
 
 std::string_view stop_cause_name(StopCause cause) {
@@ -105,14 +107,13 @@ bool CrashLoopDetector::record_death(hal::MonoTime now) {
   return deaths_.size() >= max_deaths_;
 }
 
-bool CrashLoopDetector::in_crash_loop(hal::MonoTime now) {
-  expire(now);
-  return deaths_.size() >= max_deaths_;
+bool CrashLoopDetector::in_crash_loop(hal::MonoTime now) const {
+  return deaths_in_window(now) >= max_deaths_;
 }
 
-std::size_t CrashLoopDetector::deaths_in_window(hal::MonoTime now) {
-  expire(now);
-  return deaths_.size();
+std::size_t CrashLoopDetector::deaths_in_window(hal::MonoTime now) const {
+  return static_cast<std::size_t>(std::count_if(
+      deaths_.begin(), deaths_.end(), [&](hal::MonoTime death) { return now - death <= window_; }));
 }
 
 }  // namespace lifeline::motion

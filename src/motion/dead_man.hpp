@@ -95,8 +95,8 @@ class CrashLoopDetector {
       : max_deaths_(max_deaths), window_(window) {}
   // Records a death; true when this death makes (or keeps) it a crash loop.
   bool record_death(hal::MonoTime now);
-  [[nodiscard]] bool in_crash_loop(hal::MonoTime now);
-  [[nodiscard]] std::size_t deaths_in_window(hal::MonoTime now);
+  [[nodiscard]] bool in_crash_loop(hal::MonoTime now) const;
+  [[nodiscard]] std::size_t deaths_in_window(hal::MonoTime now) const;
   void reset() { deaths_.clear(); }
 
  private:

@@ -158,7 +158,7 @@ AppHealth MotionService::health() const {
   h.lease_alive = lease_ != nullptr && lease_->alive();
   h.probe_watched = probe_ != nullptr;
   h.probe_ok = probe_ok_;
-  h.crash_loop = const_cast<CrashLoopDetector&>(crash_loop_).in_crash_loop(loop_.now());
+  h.crash_loop = crash_loop_.in_crash_loop(loop_.now());
   return h;
 }
 
