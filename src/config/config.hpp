@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "board/board.hpp"
+#include "memory/memory_config.hpp"
 #include "motion/motion_config.hpp"
+#include "rescue/rescue_config.hpp"
 
 namespace lifeline {
 
@@ -110,6 +112,8 @@ struct Config {
   BlackBoxConfig blackbox;
   MotionConfig motion;
   SignalsConfig signals;
+  MemoryConfig memory;
+  RescueConfig rescue;
   Board board;                        // loaded from agent.board as part of validation
   std::vector<std::string> warnings;  // accepted but worth logging (file:line:col: ...)
 };

@@ -8,7 +8,9 @@
 
 #include "board/board_loader.hpp"
 #include "config/checker.hpp"
+#include "config/loader_memory.hpp"
 #include "config/loader_motion.hpp"
+#include "config/loader_rescue.hpp"
 #include "config/schema.hpp"
 
 namespace lifeline {
@@ -301,6 +303,8 @@ Expected<Config> parse_config(std::string_view text, const std::string& source_p
   read_blackbox(c, c.section(*root, "blackbox"), config.blackbox);
   read_signals(c, c.section(*root, "signals"), config.signals);
   const auto motion = config_detail::read_motion(c, *root, config.agent, config.motion);
+  config_detail::read_memory(c, *root, config);
+  config_detail::read_rescue(c, *root, config);
 
   if (load_referenced_board(c, agent, resolver, config)) {
     check_against_board(c, wd, config);

@@ -1,6 +1,8 @@
 #include "config/schema.hpp"
 
 #include <array>
+#include <initializer_list>
+#include <vector>
 
 namespace lifeline::schema {
 
@@ -131,9 +133,17 @@ constexpr std::array kConfigKeys{
         "Consecutive failed probes that mean the app is unfit."},
 };
 
-constexpr std::array<std::string_view, 10> kConfigSections{
+constexpr std::array<std::string_view, 10> kCoreSections{
     "agent",   "watchdog", "lockout",    "health",       "blackbox",
     "signals", "motion",   "motion.app", "motion.lease", "motion.http_probe"};
+
+// The core table above plus each capability's own (schema_<capability>.cpp), in file order.
+template <typename T>
+std::vector<T> joined(std::initializer_list<std::span<const T>> parts) {
+  std::vector<T> all;
+  for (auto part : parts) all.insert(all.end(), part.begin(), part.end());
+  return all;
+}
 
 constexpr std::array kBoardKeys{
     Key{"", "description", K::string, 0, 0, "", "required", "One line naming the hardware."},
@@ -165,10 +175,13 @@ constexpr std::array<std::string_view, 4> kLineRoles{"status_led", "status_led_s
 }  // namespace
 
 std::span<const std::string_view> config_sections() {
-  return kConfigSections;
+  static const auto all =
+      joined<std::string_view>({kCoreSections, memory_sections(), rescue_sections()});
+  return all;
 }
 std::span<const Key> config_keys() {
-  return kConfigKeys;
+  static const auto all = joined<Key>({kConfigKeys, memory_keys(), rescue_keys()});
+  return all;
 }
 std::span<const std::string_view> board_sections() {
   return kBoardSections;

@@ -32,6 +32,13 @@ struct Key {
 std::span<const std::string_view> config_sections();
 std::span<const Key> config_keys();
 
+// Each capability's own part of the config file, in its own schema_<capability>.cpp; the
+// two functions above join them after the core keys.
+std::span<const std::string_view> memory_sections();
+std::span<const Key> memory_keys();
+std::span<const std::string_view> rescue_sections();
+std::span<const Key> rescue_keys();
+
 // Board files: top-level keys (section ""), [watchdog], every line role and [motor_serial].
 // Line roles share one set of keys, listed under the pseudo-section "line".
 std::span<const std::string_view> board_sections();
