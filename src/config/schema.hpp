@@ -14,6 +14,7 @@ enum class Kind : std::uint8_t {
   integer,
   string,      // free text or an enumeration (the doc line lists the choices)
   path,        // a string holding a filesystem path
+  string_list,  // an array of strings
   table_array  // [[section.key]]: zero or more tables
 };
 

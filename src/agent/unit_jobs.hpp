@@ -1,0 +1,54 @@
+// Jobs for systemd's Manager over the system bus: start, stop or restart a unit, and
+// reboot. Used by the operator actions (restart the app or sshd, reboot) and by the memory
+// guard (restart an expendable unit, restart sshd when its banner stops coming).
+// Asynchronous on the loop: a call never waits for systemd; the answer comes back as a
+// callback. The bus is opened on first use and again after it drops.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <systemd/sd-bus.h>
+
+#include "lifeline/expected.hpp"
+
+namespace lifeline {
+
+class EventLoop;
+
+enum class UnitVerb : std::uint8_t { start, stop, restart };
+std::string_view unit_verb_method(UnitVerb verb);  // "StartUnit", ...
+
+struct UnitJobResult {
+  bool accepted = false;  // systemd queued the job
+  std::string detail;     // the job's object path, or why it was refused
+};
+using UnitJobDone = std::function<void(const UnitJobResult&)>;
+
+class UnitJobs {
+ public:
+  explicit UnitJobs(EventLoop& loop) : loop_(loop) {}
+  ~UnitJobs();
+  UnitJobs(const UnitJobs&) = delete;
+  UnitJobs& operator=(const UnitJobs&) = delete;
+
+  // Queues `verb` for `unit` with mode "replace". An Error means the call was not sent;
+  // otherwise `done` runs on the loop once systemd answers.
+  Status request(UnitVerb verb, const std::string& unit, UnitJobDone done);
+  // StartUnit("reboot.target", "replace-irreversibly"): systemd's orderly reboot, so
+  // lifeline's own ExecStop (magic close) runs on the way down.
+  Status reboot(UnitJobDone done);
+
+ private:
+  Status call(const char* method, const std::string& unit, const char* mode, UnitJobDone done);
+  Status connect();
+  static int on_reply(sd_bus_message* m, void* userdata, sd_bus_error* error);
+  static void free_request(void* userdata);
+
+  EventLoop& loop_;
+  sd_bus* bus_ = nullptr;
+};
+
+}  // namespace lifeline

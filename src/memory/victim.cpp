@@ -1,0 +1,96 @@
+#include "memory/victim.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace lifeline::memory {
+
+namespace {
+
+// Processes whose death costs the owner the box or the record of what happened: the
+// journal, sshd (its listener and every session, all named "sshd"), systemd (PID 1 and user
+// managers), the bus. lifeline itself is matched by PID.
+constexpr std::array<std::string_view, 5> kBuiltinNames{"systemd", "systemd-journal", "sshd",
+                                                        "dbus-daemon", "dbus-broker"};
+
+bool cgroup_has_unit(std::string_view cgroup, std::string_view unit) {
+  // A unit's cgroup is a path component: ".../ssh.service" or ".../ssh.service/...".
+  std::size_t at = 0;
+  while ((at = cgroup.find(unit, at)) != std::string_view::npos) {
+    const bool starts = at > 0 && cgroup[at - 1] == '/';
+    const std::size_t end = at + unit.size();
+    const bool ends = end == cgroup.size() || cgroup[end] == '/';
+    if (starts && ends) return true;
+    at = end;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool cgroup_within(std::string_view cgroup, std::string_view parent) {
+  if (parent.empty() || parent == "/") return true;
+  while (parent.size() > 1 && parent.back() == '/') parent.remove_suffix(1);
+  if (!cgroup.starts_with(parent)) return false;
+  return cgroup.size() == parent.size() || cgroup[parent.size()] == '/';
+}
+
+Protection protection(const ProcessInfo& p, const ProtectRules& rules) {
+  if (p.pid == 1) return {true, "PID 1"};
+  if (p.pid == rules.self) return {true, "lifeline itself"};
+  if (p.kernel_thread) return {true, "a kernel thread"};
+  // The owner's own "never kill" mark, honoured as the kernel's OOM killer does.
+  if (p.oom_score_adj == -1000) return {true, "oom_score_adj -1000"};
+  for (std::string_view name : kBuiltinNames) {
+    if (p.comm == name) return {true, "built-in: " + std::string(name)};
+  }
+  for (const auto& name : rules.names) {
+    if (p.comm == name) return {true, "protected name " + name};
+  }
+  for (const auto& path : rules.paths) {
+    if (p.exe == path) return {true, "protected path " + path};
+  }
+  for (const auto& unit : rules.units) {
+    if (cgroup_has_unit(p.cgroup, unit)) return {true, "protected unit " + unit};
+  }
+  if (!rules.scope_cgroup.empty() && !cgroup_within(p.cgroup, rules.scope_cgroup)) {
+    return {true, "outside " + rules.scope_cgroup};
+  }
+  return {};
+}
+
+std::optional<VictimChoice> choose_victim(std::span<const ProcessInfo> processes,
+                                          const ProtectRules& rules, VictimOrder order) {
+  const ProcessInfo* best = nullptr;
+  const auto better = [&](const ProcessInfo& a, const ProcessInfo& b) {
+    if (order == VictimOrder::fastest && a.growth_kib_per_s != b.growth_kib_per_s) {
+      return a.growth_kib_per_s > b.growth_kib_per_s;
+    }
+    if (a.rss_kb != b.rss_kb) return a.rss_kb > b.rss_kb;
+    return a.pid > b.pid;
+  };
+  for (const auto& p : processes) {
+    if (p.rss_kb == 0 || protection(p, rules).is_protected) continue;
+    if (best == nullptr || better(p, *best)) best = &p;
+  }
+  if (best == nullptr) return std::nullopt;
+  std::string reason =
+      order == VictimOrder::fastest
+          ? "fastest growing: " + std::to_string(static_cast<long long>(best->growth_kib_per_s)) +
+                " KiB/s, " + std::to_string(best->rss_kb >> 10) + " MiB resident"
+          : "largest resident set: " + std::to_string(best->rss_kb >> 10) + " MiB";
+  return VictimChoice{*best, std::move(reason)};
+}
+
+std::vector<ProcessInfo> top_by_rss(std::span<const ProcessInfo> processes, std::size_t n) {
+  std::vector<ProcessInfo> sorted(processes.begin(), processes.end());
+  const std::size_t keep = std::min(n, sorted.size());
+  std::partial_sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(keep),
+                    sorted.end(), [](const ProcessInfo& a, const ProcessInfo& b) {
+                      return a.rss_kb != b.rss_kb ? a.rss_kb > b.rss_kb : a.pid < b.pid;
+                    });
+  sorted.resize(keep);
+  return sorted;
+}
+
+}  // namespace lifeline::memory
