@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Runs vm-tier scenarios, each in a fresh guest (clean overlay). Exit status: 0 passed,
+1 failed, 77 skipped (not yet run: its capability is missing). Stdlib only.
+
+  tests/vm/run.py [--image DIR] [--runs DIR] [--keep] SCENARIO...
+  tests/vm/run.py --list
+
+The image comes from tests/vm/build-image.sh (default: .cache/vm/current). Each run's
+artefacts (console.log, motor.bin, rig.log, qmp.jsonl, events.json, journal.txt,
+status.json, qemu.cmd) stay in RUNS/SCENARIO/ (default .cache/vm/runs/)."""
+
+import argparse
+import os
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rig import RigError, Vm  # noqa: E402
+from scenarios import CAPABILITIES, REQUIRES, SCENARIOS, Skip  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SKIP = 77
+
+
+def run_one(name, image, runs):
+    fn = SCENARIOS[name]
+    print(f"== vm scenario {name}: {(fn.__doc__ or '').strip().splitlines()[0]}", flush=True)
+    need = REQUIRES.get(name)
+    if need and not CAPABILITIES[need[0]]:
+        print(f"SKIPPED {name}: not yet run: {need[1]}", flush=True)
+        return SKIP
+    t0 = time.monotonic()
+    vm = Vm(image, os.path.join(runs, name))
+    try:
+        vm.start()
+        fn(vm)
+        vm.collect()
+        print(f"PASSED {name} in {time.monotonic() - t0:.0f} s", flush=True)
+        return 0
+    except Skip as e:
+        print(f"SKIPPED {name}: {e}", flush=True)
+        return SKIP
+    except (AssertionError, RigError, OSError, KeyError, ValueError) as e:
+        if not isinstance(e, (AssertionError, RigError)):
+            traceback.print_exc()
+        print(f"FAILED {name} after {time.monotonic() - t0:.0f} s: {e}", flush=True)
+        if vm.proc is not None:
+            vm.collect()
+            print("--- console tail ---\n" + vm.console_tail() + "\n---", flush=True)
+        print(f"artefacts: {vm.dir}", flush=True)
+        return 1
+    finally:
+        vm.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--image", default=os.path.join(ROOT, ".cache/vm/current"))
+    ap.add_argument("--runs", default=os.path.join(ROOT, ".cache/vm/runs"))
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("scenario", nargs="*")
+    args = ap.parse_args()
+    if args.list:
+        for name, fn in SCENARIOS.items():
+            need = REQUIRES.get(name)
+            state = "" if not need or CAPABILITIES[need[0]] else f"  [not yet run: {need[0]}]"
+            print(f"{name:22} {(fn.__doc__ or '').strip().splitlines()[0]}{state}")
+        return 0
+    unknown = [s for s in args.scenario if s not in SCENARIOS]
+    if unknown or not args.scenario:
+        ap.error(f"unknown scenario(s) {unknown}; --list shows them")
+    image = os.path.realpath(args.image)
+    if not os.path.isfile(os.path.join(image, "rootfs.ext4")):
+        print(f"no VM image at {args.image}: run ./dev vm image", file=sys.stderr)
+        return 1
+    results = [run_one(s, image, args.runs) for s in args.scenario]
+    if any(r == 1 for r in results):
+        return 1
+    return SKIP if all(r == SKIP for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,417 @@
+"""The vm tier's scenarios: each boots a fresh guest (clean overlay) and asserts what can be
+observed from outside it: QMP events, bytes on the motor UART, gpio-sim line values, black
+box records, sshd banners. A scenario whose capability is not built yet raises Skip with
+the reason; the runner reports it as skipped ("not yet run"), never as passed.
+"""
+
+import time
+
+from rig import RigError, Vm
+from probe import BannerProber, decode_blink_codes
+
+# Flip to True when the capability lands (see docs/vm.md, "Turning a scenario on").
+CAPABILITIES = {
+    "memory_guard": False,  # issue 5: lifeline acts on memory pressure before the kernel
+    "rescue_page": False,  # the rescue web page
+    "exclusivity": False,  # live service exclusivity (one owner, duplicates masked at boot)
+}
+
+# Sabertooth packetized at address 128: "stop motor 1" + "stop motor 2" (docs/motor-protocols.md).
+STOP_FRAME = bytes.fromhex("80 00 00 00 80 04 00 04")
+WATCHDOG_TIMEOUT_S = 5  # tests/vm/guest/etc/lifeline/lifeline.toml
+GPIO = "/sys/devices/platform/gpio-sim.*/gpiochip*/sim_gpio{line}/value"
+LINES = {"status_led": 0, "buzzer": 1, "motor_enable": 2}  # board/qemu.toml
+
+
+class Skip(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def note(message):
+    print(f"  - {message}", flush=True)
+
+
+# -- guest helpers ------------------------------------------------------------------------
+def line_value(vm, role):
+    out = vm.ssh(f"cat {GPIO.format(line=LINES[role])}").strip()
+    check(out in ("0", "1"), f"{role}: unexpected gpio-sim value {out!r}")
+    return int(out)
+
+
+def status(vm):
+    return vm.ssh_json("lifeline status --json")
+
+
+def fault_names(st):
+    return [f.get("name") for f in st.get("faults", [])]
+
+
+def wait_until(what, predicate, timeout, interval=0.5):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
+
+
+def boot(vm, count=1):
+    t, fields = vm.wait_ready(count=count)
+    note(f"boot #{count}: RIG-READY after {t - vm.started_at:.1f} s (guest uptime "
+         f"{fields.get('uptime')} s), lifeline {fields.get('lifeline')}")
+    return fields
+
+
+def stop_frames_since(vm, since):
+    return vm.motor.data(since=since)
+
+
+def wait_serial_quiet(vm, quiet_s=0.8, timeout=15):
+    def quiet():
+        timed = vm.motor.timed()
+        return not timed or time.time() - timed[-1][0] >= quiet_s
+    wait_until("the motor UART to go quiet (motors armed)", quiet, timeout, 0.1)
+
+
+def app_healthy(vm):
+    app = status(vm).get("motion", {}).get("app", {})
+    return app.get("process_alive") and app.get("lease_alive") and app.get("probe_ok") and app
+
+
+def arm(vm):
+    """Starts (if needed) the fake app, waits until lifeline sees it healthy, re-arms."""
+    vm.ssh("systemctl start rig-app")
+    wait_until("lifeline to see rig-app alive, beating and answering", lambda: app_healthy(vm), 30)
+
+    def rearmed():
+        vm.ssh("lifeline rearm", check=False)
+        return status(vm)["motion"]["state"] == "armed"
+    wait_until("motion armed after lifeline rearm", rearmed, 20, 1.0)
+    wait_until("motor_enable high", lambda: line_value(vm, "motor_enable") == 1, 10)
+    wait_serial_quiet(vm)
+
+
+def expect_stop(vm, since, guest_t0_us, cause_fault, timeout):
+    """The stop frame on ttyS1 after `since` (host time), motor_enable low, and the black
+    box's motors_stopped record; returns the guest-side latency in ms."""
+    def frame():
+        data = vm.motor.timed(since=since)
+        joined = b"".join(d for _, d in data)
+        return STOP_FRAME in joined and data
+    data = vm.motor.wait_for(lambda s: frame(), timeout, "the stop frame on ttyS1")
+    first = b"".join(d for _, d in data)
+    check(first.startswith(STOP_FRAME), f"ttyS1 bytes after the event: {first[:32].hex(' ')}")
+    note(f"stop frame on the host side of ttyS1 {data[0][0] - since:.3f} s after the trigger "
+         f"(host clock, includes ssh): {STOP_FRAME.hex(' ')}")
+    check(line_value(vm, "motor_enable") == 0, "motor_enable still high after the stop")
+    note("gpio-sim motor_enable reads 0")
+    events = vm.events()
+    stops = [e for e in events if e["kind"] == "motors_stopped" and e["realtime_us"] >= guest_t0_us]
+    check(stops, "no motors_stopped record after the trigger")
+    faults = [e for e in events if e["kind"] == "fault_raised" and e["realtime_us"] >= guest_t0_us]
+    check(any(e["fault"] == cause_fault for e in faults),
+          f"no {cause_fault} raised; raised: {[e['fault'] for e in faults]}")
+    latency_ms = (stops[0]["realtime_us"] - guest_t0_us) / 1000
+    note(f"guest clock: trigger to motors_stopped record {latency_ms:.1f} ms "
+         f"(cause {stops[0]['fields'].get('cause')}, fault {cause_fault})")
+    return latency_ms
+
+
+def guest_now_us(vm):
+    return int(vm.ssh("date +%s%6N").strip())
+
+
+def hang_lifeline_and_wait_reset(vm, boots_so_far):
+    """SIGSTOPs lifeline (a hang); returns (last pet host time estimate, WATCHDOG event)."""
+    h0 = time.time()
+    out = vm.ssh("lifeline status --json | tr -d '\\n' ; echo; "
+                 "systemctl kill -s SIGSTOP lifeline")
+    h1 = time.time()
+    import json
+    st = json.loads(out.splitlines()[0])
+    age_ms = st["watchdog"]["last_pet_age_ms"] or 0
+    check(st["watchdog"]["open"], "watchdog not open before the hang")
+    last_pet = (h0 + h1) / 2 - age_ms / 1000
+    ev = vm.qmp.wait_event("WATCHDOG", since=h0, timeout=WATCHDOG_TIMEOUT_S + 30)
+    check(ev["data"].get("action") == "reset", f"WATCHDOG event action {ev['data']}")
+    vm.qmp.wait_event("RESET", since=h0, timeout=10)
+    latency = ev["time"] - last_pet
+    note(f"reset {latency:.2f} s after the last pet (± {(h1 - h0) / 2:.2f} s; timeout "
+         f"{st['watchdog']['timeout_s']} s), QMP WATCHDOG action={ev['data'].get('action')}")
+    return latency
+
+
+# -- scenarios ----------------------------------------------------------------------------
+def scenario_boot(vm):
+    """Boot: lifeline active, i6300esb opened and petted, gpio-sim chip present, sshd."""
+    fields = boot(vm)
+    check(fields.get("lifeline") == "active", f"lifeline is {fields.get('lifeline')} at RIG-READY")
+    t_banner, banner = vm.wait_banner(timeout=60)
+    note(f"sshd banner {t_banner - vm.started_at:.1f} s after qemu start: {banner}")
+    st = status(vm)
+    wd = st["watchdog"]
+    check(wd["open"] and wd["device"] == "/dev/watchdog0", f"watchdog: {wd}")
+    note(f"watchdog {wd['device']} '{wd['identity']}', timeout {wd['timeout_s']} s, "
+         f"pet every {wd['pet_interval_ms']} ms, boot status {wd['boot_status']}")
+    check(wd["timeout_s"] == WATCHDOG_TIMEOUT_S, f"timeout {wd['timeout_s']}")
+    pets0 = wd["pets"]
+    time.sleep(3)
+    pets1 = status(vm)["watchdog"]["pets"]
+    check(pets1 >= pets0 + 2, f"pets went {pets0} -> {pets1} in 3 s")
+    note(f"pets {pets0} -> {pets1} in 3 s")
+    check(st["history"]["last_start_reason"] == "first_start",
+          f"start reason {st['history']['last_start_reason']}")
+    chips = vm.ssh("gpiodetect")
+    check("[gpio-sim]" in chips, f"gpiodetect: {chips}")
+    info = vm.ssh("gpioinfo gpio-sim")
+    for role in LINES:
+        check(f'"{role}"' in info, f"gpio-sim line {role} not named: {info}")
+    check('"lifeline"' in info, f"no line held by lifeline: {info}")
+    note("gpio-sim chip 'gpio-sim' with lines held by consumer lifeline")
+    check(not vm.qmp.named("WATCHDOG"), "a WATCHDOG event during a healthy boot")
+
+
+def scenario_clean_stop(vm):
+    """systemctl stop lifeline disarms with the magic close: no reset follows."""
+    boot(vm)
+    t0 = time.time()
+    vm.ssh("systemctl stop lifeline")
+    time.sleep(WATCHDOG_TIMEOUT_S * 2 + 2)
+    check(not vm.qmp.named("WATCHDOG", since=t0), "the board reset after a clean stop")
+    check(vm.banner(), "sshd gone after a clean stop")
+    events = vm.events()
+    check(any(e["kind"] == "watchdog_disarmed" for e in events), "no watchdog_disarmed record")
+    note(f"no WATCHDOG event {WATCHDOG_TIMEOUT_S * 2 + 2} s after the stop; watchdog_disarmed recorded")
+    vm.ssh("systemctl start lifeline")
+    st = status(vm)
+    check(st["history"]["last_start_reason"] == "agent_restart",
+          f"restart reason {st['history']['last_start_reason']}")
+    note("restart: agent_restart")
+
+
+def scenario_watchdog_hang(vm):
+    """A hung lifeline (SIGSTOP) is reset by i6300esb; the next boot says watchdog_reset."""
+    boot(vm)
+    latency = hang_lifeline_and_wait_reset(vm, 1)
+    check(WATCHDOG_TIMEOUT_S - 1.5 <= latency <= WATCHDOG_TIMEOUT_S + 3,
+          f"reset {latency:.2f} s after the last pet, timeout {WATCHDOG_TIMEOUT_S} s")
+    boot(vm, count=2)
+    st = status(vm)
+    check(st["history"]["last_start_reason"] == "watchdog_reset",
+          f"start reason after the reset: {st['history']['last_start_reason']}")
+    check(st["watchdog"]["boot_status"] == 0x20, f"boot status {st['watchdog']['boot_status']}")
+    check(st["history"]["boot_count"] == 2, f"boot count {st['history']['boot_count']}")
+    check("unclean_reset" in fault_names(st), f"faults {fault_names(st)}")
+    note(f"after reboot: last start after watchdog_reset, boot status 0x20 (WDIOF_CARDRESET), "
+         f"boot count 2, fault unclean_reset")
+    previous = vm.events("--boot -1")
+    check(previous, "no records of the boot before the reset")
+    note(f"black box of the previous boot: {len(previous)} records, last "
+         f"'{previous[-1]['kind']}'")
+
+
+def scenario_health_gate(vm):
+    """A failing health check closes the gate: motors stopped, petting stops, the board resets."""
+    boot(vm)
+    h0 = time.time()
+    vm.ssh("systemctl stop rig-alive")
+    ev = vm.qmp.wait_event("WATCHDOG", since=h0, timeout=3 + WATCHDOG_TIMEOUT_S + 30)
+    note(f"WATCHDOG reset {ev['time'] - h0:.1f} s after the health file went stale "
+         f"(max_age 3 s + timeout {WATCHDOG_TIMEOUT_S} s)")
+    boot(vm, count=2)
+    previous = vm.events("--boot -1")
+    kinds = [e["kind"] for e in previous]
+    faults = [e["fault"] for e in previous if e["kind"] == "fault_raised"]
+    check("health_gate_closed" in faults, f"previous boot's faults: {faults}")
+    check("watchdog_petting_stopped" in kinds, f"previous boot's records: {kinds}")
+    stops = [e for e in previous if e["kind"] == "motors_stopped"]
+    check(stops, "no motors_stopped in the previous boot")
+    note("previous boot recorded health_gate_closed, motors_stopped, watchdog_petting_stopped")
+    check(status(vm)["history"]["last_start_reason"] == "watchdog_reset", "not watchdog_reset")
+
+
+def scenario_lockout(vm):
+    """Three watchdog resets within the window: boot-loop lockout, held until re-armed."""
+    boot(vm)
+    for n in range(1, 4):
+        hang_lifeline_and_wait_reset(vm, n)
+        boot(vm, count=n + 1)
+    st = status(vm)
+    check(st["history"]["lockout"], f"no lockout after 3 resets: {st['history']}")
+    check("boot_loop_lockout" in fault_names(st), f"faults {fault_names(st)}")
+    check(st["motion"]["state"] == "stopped", "motion not held stopped in lockout")
+    rc = vm.ssh("lifeline check-lockout; echo rc=$?", check=False)
+    check("rc=1" in rc, f"check-lockout: {rc}")
+    note(f"lockout after 3 resets: {st['history']['lockout_reason']}; check-lockout exits 1")
+    # Held, not boot-looping: petting goes on and the box stays reachable.
+    t0 = time.time()
+    pets0 = st["watchdog"]["pets"]
+    time.sleep(WATCHDOG_TIMEOUT_S + 3)
+    check(not vm.qmp.named("WATCHDOG", since=t0), "the board reset again during lockout")
+    check(status(vm)["watchdog"]["pets"] > pets0, "no pets during lockout")
+    note(f"no reset for {WATCHDOG_TIMEOUT_S + 3} s in lockout; still petting; sshd up")
+    vm.ssh("lifeline rearm --clear-lockout")
+    st = status(vm)
+    check(not st["history"]["lockout"], "lockout not cleared")
+    check("boot_loop_lockout" not in fault_names(st), "lockout fault still active")
+    note("lifeline rearm --clear-lockout cleared it")
+
+
+def scenario_motor_dead_man(vm):
+    """The control app dies (SIGKILL), hangs (SIGSTOP), answers 500: each stops the motors."""
+    boot(vm)
+    prober = BannerProber(vm, interval=0.5).start()
+    latencies = {}
+    try:
+        arm(vm)
+        pid = vm.ssh("systemctl show -p MainPID --value rig-app").strip()
+        t0 = time.time()
+        g0 = int(vm.ssh(f"date +%s%6N; kill -KILL {pid}").split()[0])
+        latencies["SIGKILL"] = expect_stop(vm, t0, g0, "app_dead", timeout=10)
+
+        arm(vm)
+        pid = vm.ssh("systemctl show -p MainPID --value rig-app").strip()
+        t0 = time.time()
+        g0 = int(vm.ssh(f"date +%s%6N; kill -STOP {pid}").split()[0])
+        latencies["SIGSTOP"] = expect_stop(vm, t0, g0, "app_hung", timeout=15)
+        vm.ssh(f"kill -CONT {pid}")
+
+        arm(vm)
+        t0 = time.time()
+        g0 = int(vm.ssh("date +%s%6N; echo error > /run/rig-app/mode").split()[0])
+        latencies["HTTP 500"] = expect_stop(vm, t0, g0, "app_errors", timeout=15)
+        vm.ssh("rm -f /run/rig-app/mode")
+    finally:
+        prober.stop()
+    note("guest-clock latencies (trigger -> motors_stopped record): " +
+         ", ".join(f"{k} {v:.0f} ms" for k, v in latencies.items()))
+    check(latencies["SIGKILL"] < 1000, f"SIGKILL stop took {latencies['SIGKILL']:.0f} ms")
+    prober.report_and_check(max_failures=0)
+
+
+def scenario_crash_loop(vm):
+    """Incident 2025-10-24: Restart=always brings a dying app back again and again; lifeline
+    sees the crash loop, holds the motors stopped and stops the unit."""
+    boot(vm)
+    arm(vm)
+    t0 = time.time()
+    g0 = guest_now_us(vm)
+    for n in range(5):
+        pid = wait_until("rig-app running", lambda: vm.ssh(
+            "systemctl show -p MainPID --value rig-app").strip() not in ("", "0"), 10, 0.2)
+        vm.ssh(f"kill -KILL {pid}", check=False)
+        time.sleep(0.7)
+    check(STOP_FRAME in vm.motor.data(since=t0), "no stop frame during the crash loop")
+    wait_until("app_crash_loop", lambda: "app_crash_loop" in fault_names(status(vm)), 15)
+    state = wait_until("rig-app stopped by lifeline", lambda: (
+        vm.ssh("systemctl is-active rig-app", check=False).strip() in ("inactive", "failed")
+        and vm.ssh("systemctl is-active rig-app", check=False).strip()), 15)
+    time.sleep(2)
+    check(vm.ssh("systemctl is-active rig-app", check=False).strip() != "active",
+          "rig-app came back after lifeline stopped it")
+    events = [e for e in vm.events() if e["realtime_us"] >= g0]
+    deaths = [e for e in events if e["kind"] == "app_exited"]
+    note(f"crash loop after {len(deaths)} recorded deaths; rig-app left {state}; motors stopped")
+    check(status(vm)["motion"]["state"] == "stopped", "motors not held stopped")
+    vm.ssh("lifeline rearm", check=False)
+    check(status(vm)["motion"]["state"] == "stopped", "re-arm accepted during a crash loop")
+    check(line_value(vm, "motor_enable") == 0, "motor_enable high during a crash loop")
+    note("re-arm refused; motor_enable 0")
+
+
+def scenario_led_blink_code(vm):
+    """The active fault's blink code, read from the gpio-sim status_led line in the guest."""
+    boot(vm)
+    arm(vm)
+    healthy = vm.ssh("rig-sample-line 0 5")
+    on = decode_blink_codes(healthy)
+    note(f"armed and healthy: pulses {on['pulses_ms'][:6]} ms")
+    vm.ssh("systemctl kill -s SIGSTOP rig-app")  # app_hung: 4 long, 2 short
+    wait_until("app_hung", lambda: "app_hung" in fault_names(status(vm)), 15)
+    out = vm.ssh("rig-sample-line 0 14", timeout=60)
+    codes = decode_blink_codes(out)
+    note(f"status_led groups (long, short): {codes['groups']}")
+    check((4, 2) in codes["groups"], f"no 4 long + 2 short group: {codes}")
+    vm.ssh("systemctl kill -s SIGCONT rig-app")
+
+
+def scenario_sshd_reachable(vm):
+    """sshd answers a fresh connection every 200 ms while lifeline runs and motors stop."""
+    boot(vm)
+    prober = BannerProber(vm, interval=0.2).start()
+    try:
+        arm(vm)
+        vm.ssh("systemctl kill -s SIGKILL rig-app")
+        time.sleep(10)
+    finally:
+        prober.stop()
+    prober.report_and_check(max_failures=0, max_ms=3000)
+
+
+def scenario_memory_pressure(vm):
+    """Incident 2026-02-08 (no swap, silent OOM): an unbounded hog on a 512 MB no-swap box;
+    sshd probed every 200 ms; lifeline must relieve the box before the kernel OOM killer."""
+    boot(vm)
+    oom0 = int(vm.ssh("awk '/^oom_kill /{print $2}' /proc/vmstat").strip())
+    prober = BannerProber(vm, interval=0.2).start()
+    try:
+        t0 = time.time()
+        vm.ssh("systemctl start rig-hog")
+        wait_until("the hog to be stopped", lambda: vm.ssh(
+            "systemctl is-active rig-hog", check=False).strip() != "active", 120, 1.0)
+        note(f"hog ended {time.time() - t0:.1f} s after start")
+        time.sleep(5)
+    finally:
+        prober.stop()
+    oom1 = int(vm.ssh("awk '/^oom_kill /{print $2}' /proc/vmstat").strip())
+    check(oom1 == oom0, f"{oom1 - oom0} kernel OOM kill(s)")
+    prober.report_and_check(max_failures=0, max_ms=1000)
+
+
+def scenario_session_leak(vm):
+    """Incident 2025-11-28: a steady leak raises the leak fault with an ETA before the kernel acts."""
+    raise Skip("not yet written: needs the memory guard's leak fault and action")
+
+
+def scenario_kernel_kill_recorded(vm):
+    """A kernel OOM kill (memory action off) is in the black box and on the rescue page."""
+    raise Skip("not yet written: needs the memory guard's kill records and the rescue page")
+
+
+def scenario_duplicates(vm):
+    """Incidents 2025-10-23/24/25: one owner per role; duplicates masked, even after presets."""
+    raise Skip("not yet written: needs live service exclusivity")
+
+
+# Scenarios whose capability is missing: (capability, why), reported as "not yet run".
+REQUIRES = {
+    "memory_pressure": ("memory_guard", "the memory guard (issue 5) is not built yet"),
+    "session_leak": ("memory_guard", "the memory guard's leak detection (issue 5) is not wired"),
+    "kernel_kill_recorded": ("rescue_page", "needs the memory guard's kill records and the "
+                             "rescue page"),
+    "duplicates": ("exclusivity", "live service exclusivity (duplicates masked at boot) is "
+                   "not built yet; lifeline doctor's offline findings are host-tested"),
+}
+
+SCENARIOS = {
+    "boot": scenario_boot,
+    "clean_stop": scenario_clean_stop,
+    "watchdog_hang": scenario_watchdog_hang,
+    "health_gate": scenario_health_gate,
+    "lockout": scenario_lockout,
+    "motor_dead_man": scenario_motor_dead_man,
+    "crash_loop": scenario_crash_loop,
+    "led_blink_code": scenario_led_blink_code,
+    "sshd_reachable": scenario_sshd_reachable,
+    "memory_pressure": scenario_memory_pressure,
+    "session_leak": scenario_session_leak,
+    "kernel_kill_recorded": scenario_kernel_kill_recorded,
+    "duplicates": scenario_duplicates,
+}
