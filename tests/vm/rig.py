@@ -334,6 +334,23 @@ class Vm:
                            f" {r.stdout.strip()[-500:]}")
         return r.stdout
 
+    def ssh_lines(self, command, timeout=30):
+        """Runs command; returns its stdout lines, each with the host time it arrived."""
+        cmd = ["ssh", *SSH_OPTIONS, "-i", self.key, "-p", str(self.ssh_port), "root@127.0.0.1",
+               command]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            lines = [(time.time(), l.decode(errors="replace").rstrip("\n")) for l in proc.stdout]
+            err = proc.stderr.read().decode(errors="replace")
+            proc.wait()
+        finally:
+            timer.cancel()
+        if proc.returncode != 0:
+            raise RigError(f"ssh '{command}' exited {proc.returncode}: {err.strip()}")
+        return lines
+
     def ssh_json(self, command, timeout=30):
         out = self.ssh(command, timeout)
         try:
