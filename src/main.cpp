@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/doctor.hpp"
 #include "cli/faults_doc.hpp"
+#include "cli/passwd.hpp"
 
 int main(int argc, char** argv) {
   using namespace lifeline;
@@ -84,6 +85,11 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   beat->add_option("--interval-ms", beat_interval_ms, "between beats")->check(CLI::Range(1, 60000));
 
+  auto* passwd = app.add_subcommand("passwd", "set the rescue page's password (yescrypt hash)");
+  cli::PasswdOptions passwd_options;
+  passwd->add_option("-c,--config", config_path, "configuration file ([rescue] password_file)");
+  passwd->add_option("--file", passwd_options.file, "write the hash to this file instead");
+
   CLI11_PARSE(app, argc, argv);
 
   if (run->parsed()) {
@@ -106,6 +112,10 @@ int main(int argc, char** argv) {
   if (beat->parsed()) {
     return cli::beat(lease_socket, lease_name, beat_count,
                      std::chrono::milliseconds(beat_interval_ms));
+  }
+  if (passwd->parsed()) {
+    passwd_options.config_path = config_path;
+    return cli::passwd(passwd_options);
   }
   return 2;
 }

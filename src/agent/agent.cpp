@@ -34,6 +34,7 @@ Severity start_severity(StartReason reason) {
 
 Agent::~Agent() {
   // Components that call back into others go first; the black box is flushed last.
+  rescue_.reset();  // stops the web threads before anything they read goes away
   control_.reset();
   motion_.reset();
   signals_.reset();
@@ -143,6 +144,7 @@ Status Agent::start(Config config) {
   assess_start(boot_status);
   start_health_checks();
   start_control_socket();
+  start_rescue();
   if (auto started = watchdog_->start(); !started) return started;
   if (auto started = loop_->start_periodic(blackbox_timer_, "blackbox-health",
                                            std::chrono::seconds(5), [this] { check_blackbox(); });
@@ -204,6 +206,7 @@ void Agent::start_signals() {
       signals_->on_faults_changed(faults_->active_faults());
     }
     update_systemd_status();
+    if (rescue_) rescue_->on_event(event);
   });
   signals_->on_faults_changed(faults_->active_faults());
 }
@@ -283,6 +286,20 @@ void Agent::start_control_socket() {
   if (auto listening = control_->listen(path); !listening) {
     faults_->raise(Fault::control_socket_unavailable, listening.error().message);
     control_.reset();
+  }
+}
+
+void Agent::start_rescue() {
+  if (!config_.rescue.enabled) return;
+  rescue::AgentHooks hooks{
+      [this] { return status_json(); },
+      [this](const nlohmann::json& request) { return handle_control(request); },
+      &recorder_->recent()};
+  rescue_ = std::make_unique<rescue::RescueService>(*loop_, clock_, *recorder_, config_.rescue,
+                                                    std::move(hooks));
+  if (auto started = rescue_->start(); !started) {
+    rescue_.reset();
+    faults_->raise(Fault::rescue_page_unavailable, started.error().message);
   }
 }
 

@@ -21,6 +21,7 @@
 #include "health/file_check.hpp"
 #include "health/loop_liveness.hpp"
 #include "motion/motion_service.hpp"
+#include "rescue/rescue_service.hpp"
 #include "signals/signal_service.hpp"
 #include "watchdog/health_gate.hpp"
 #include "watchdog/reset_history.hpp"
@@ -50,6 +51,7 @@ class Agent {
   void assess_start(std::uint32_t boot_status);
   void start_health_checks();
   void start_control_socket();
+  void start_rescue();
   void on_stop_signal();
   void on_reload_signal();
   void apply_reload(Config next);
@@ -78,6 +80,7 @@ class Agent {
   std::unique_ptr<LoopLiveness> liveness_;
   std::vector<std::unique_ptr<FileCheck>> file_checks_;
   std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<rescue::RescueService> rescue_;
   ResetHistory history_;
   std::string boot_id_;
   std::vector<EventSource> signal_sources_;

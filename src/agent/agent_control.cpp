@@ -24,6 +24,7 @@ std::vector<std::string> restart_only_changes(const Config& now, const Config& n
     changed.emplace_back("blackbox");
   }
   if (!(now.motion == next.motion)) changed.emplace_back("motion");
+  if (!(now.rescue == next.rescue)) changed.emplace_back("rescue");
   return changed;
 }
 
@@ -58,6 +59,7 @@ void Agent::apply_reload(Config next) {
   next.watchdog.device = config_.watchdog.device;
   next.blackbox = config_.blackbox;
   next.motion = config_.motion;  // frames, ports and monitors are built once at start
+  next.rescue = config_.rescue;  // the web server's sockets and threads, likewise
   config_ = std::move(next);
 
   watchdog_->apply(config_.watchdog, config_.board.watchdog.max_timeout);
@@ -187,6 +189,10 @@ nlohmann::json Agent::status_json() const {
         {"boot_status", wd.boot_status},
         {"gate_closed", wd.gate_closed},
         {"gate_reason", wd.gate_reason}}},
+      {"blackbox",
+       {{"open", blackbox_ != nullptr},
+        {"records_written", blackbox_ ? blackbox_->written() : 0},
+        {"records_dropped", blackbox_ ? blackbox_->dropped() : 0}}},
       {"history",
        {{"boot_count", history_.boot_count},
         {"last_start_reason", history_.last_start_reason},

@@ -73,6 +73,7 @@ void Recorder::record(Event event) {
     std::fprintf(sinks_.console, "%s\n", blackbox::format_text(record).c_str());
     std::fflush(sinks_.console);
   }
+  recent_.add(record.realtime_us, record.event);
   if (listener_) listener_(record.event);
   if (sinks_.blackbox != nullptr) {
     const bool durable = is_durable(record.event);

@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "agent/recent_events.hpp"
 #include "blackbox/record.hpp"
 #include "fault/event.hpp"
 #include "lifeline/hal/clock.hpp"
@@ -33,6 +34,8 @@ class Recorder final : public EventSink {
   // Severe records are fsync'd before the writer moves on.
   static bool is_durable(const Event& event);
   [[nodiscard]] const blackbox::BootId& boot_id() const { return boot_id_; }
+  // The last 50 events in memory (the rescue page's history; no disk read on the loop).
+  [[nodiscard]] const RecentEvents& recent() const { return recent_; }
 
  private:
   void send_to_journal(const Event& event) const;
@@ -40,6 +43,7 @@ class Recorder final : public EventSink {
   blackbox::BootId boot_id_{};
   RecorderSinks sinks_;
   std::function<void(const Event&)> listener_;
+  RecentEvents recent_{50};
 };
 
 }  // namespace lifeline

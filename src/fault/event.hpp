@@ -36,6 +36,9 @@ enum class EventKind : std::uint16_t {
   app_started = 20,
   app_exited = 21,
   app_state_changed = 22,
+  rescue_started = 60,  // the rescue page (60..69)
+  rescue_login = 61,
+  rescue_action = 62,
 };
 
 struct EventKindInfo {
@@ -66,6 +69,9 @@ inline constexpr std::array kEventKinds = {
     EventKindInfo{EventKind::app_started, "app_started"},
     EventKindInfo{EventKind::app_exited, "app_exited"},
     EventKindInfo{EventKind::app_state_changed, "app_state_changed"},
+    EventKindInfo{EventKind::rescue_started, "rescue_started"},
+    EventKindInfo{EventKind::rescue_login, "rescue_login"},
+    EventKindInfo{EventKind::rescue_action, "rescue_action"},
 };
 
 // "unknown_<n>" for kinds written by a newer lifeline.

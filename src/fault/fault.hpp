@@ -40,6 +40,7 @@ enum class Fault : std::uint16_t {
   motor_serial_down = 406,
   motor_enable_unavailable = 407,
   motors_awaiting_rearm = 408,
+  rescue_page_unavailable = 501,
 };
 
 struct FaultInfo {
@@ -161,6 +162,12 @@ inline constexpr std::array kFaultTable = {
               {5, 3},
               "Motors are stopped and stay stopped until an operator re-arms them.",
               "When the robot is safe to move: `lifeline rearm`."},
+    FaultInfo{Fault::rescue_page_unavailable,
+              "rescue_page_unavailable",
+              Severity::warning,
+              {3, 5},
+              "The rescue web page could not start; the robot cannot be helped over the network.",
+              "Read the fault's detail (address in use, certificate); fix [rescue] and restart."},
 };
 
 const FaultInfo& fault_info(Fault fault);
