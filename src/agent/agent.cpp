@@ -36,6 +36,7 @@ Agent::~Agent() {
   // Components that call back into others go first; the black box is flushed last.
   rescue_.reset();  // stops the web threads before anything they read goes away
   control_.reset();
+  memory_.reset();
   motion_.reset();
   signals_.reset();
   file_checks_.clear();
@@ -141,6 +142,7 @@ Status Agent::start(Config config) {
       return Error{started.error().errno_value, "motion: " + started.error().message};
     }
   }
+  start_memory();
   assess_start(boot_status);
   start_health_checks();
   start_control_socket();

@@ -20,6 +20,8 @@
 #include "fault/fault_set.hpp"
 #include "health/file_check.hpp"
 #include "health/loop_liveness.hpp"
+#include "agent/unit_jobs.hpp"
+#include "memory/memory_service.hpp"
 #include "motion/motion_service.hpp"
 #include "rescue/rescue_service.hpp"
 #include "signals/signal_service.hpp"
@@ -51,6 +53,9 @@ class Agent {
   void assess_start(std::uint32_t boot_status);
   void start_health_checks();
   void start_control_socket();
+  void start_memory();
+  void before_memory_kill(const memory::ProcessInfo& victim, const std::string& reason);
+  nlohmann::json request_unit_job(const std::string& command, const std::string& who);
   void start_rescue();
   void on_stop_signal();
   void on_reload_signal();
@@ -76,6 +81,8 @@ class Agent {
   HealthGate gate_;
   std::unique_ptr<WatchdogService> watchdog_;
   std::unique_ptr<motion::MotionService> motion_;
+  std::unique_ptr<UnitJobs> unit_jobs_;
+  std::unique_ptr<memory::MemoryService> memory_;
   std::unique_ptr<signals::SignalService> signals_;
   std::unique_ptr<LoopLiveness> liveness_;
   std::vector<std::unique_ptr<FileCheck>> file_checks_;

@@ -25,6 +25,7 @@ std::vector<std::string> restart_only_changes(const Config& now, const Config& n
   }
   if (!(now.motion == next.motion)) changed.emplace_back("motion");
   if (!(now.rescue == next.rescue)) changed.emplace_back("rescue");
+  if (!(now.memory == next.memory)) changed.emplace_back("memory");
   return changed;
 }
 
@@ -60,6 +61,7 @@ void Agent::apply_reload(Config next) {
   next.blackbox = config_.blackbox;
   next.motion = config_.motion;  // frames, ports and monitors are built once at start
   next.rescue = config_.rescue;  // the web server's sockets and threads, likewise
+  next.memory = config_.memory;  // triggers, kmsg and the probe are opened once at start
   config_ = std::move(next);
 
   watchdog_->apply(config_.watchdog, config_.board.watchdog.max_timeout);
@@ -121,6 +123,9 @@ nlohmann::json Agent::handle_control(const nlohmann::json& request) {
     return {{"ok", true}, {"result", "motors stopped"}};
   }
   if (command == "ping") return {{"ok", true}};
+  if (command == "restart-app" || command == "restart-ssh" || command == "reboot") {
+    return request_unit_job(command, who);
+  }
   return {{"ok", false}, {"error", "unknown command '" + command + "'"}};
 }
 
@@ -174,6 +179,7 @@ nlohmann::json Agent::status_json() const {
       {"boot_id", boot_id_},
       {"faults", faults},
       {"motion", motion_ ? motion_->status() : nlohmann::json(nullptr)},
+      {"memory", memory_ ? memory_->status() : nlohmann::json(nullptr)},
       {"signals", signals_->status()},
       {"checks", checks},
       {"watchdog",

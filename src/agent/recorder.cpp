@@ -56,6 +56,9 @@ bool Recorder::is_durable(const Event& event) {
     case EventKind::lockout_cleared:
     case EventKind::watchdog_petting_stopped:
     case EventKind::safe_state_entered:
+    case EventKind::memory_snapshot:  // written before a kill, and read after a crash
+    case EventKind::memory_relief:
+    case EventKind::oom_kill_seen:
       return true;
     default:
       return event.severity >= Severity::error;

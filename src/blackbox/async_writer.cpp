@@ -1,5 +1,8 @@
 #include "blackbox/async_writer.hpp"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <string>
 #include <system_error>
@@ -10,6 +13,7 @@ namespace lifeline::blackbox {
 AsyncWriter::AsyncWriter(std::unique_ptr<Store> store, std::size_t capacity)
     : store_(std::move(store)), ring_(std::max<std::size_t>(capacity, 1)) {
   batch_.reserve(ring_.size());
+  settle_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);  // -1: waiters fall back to deadlines
   thread_running_ = true;
   try {
     thread_ = std::thread([this] { run(); });
@@ -30,6 +34,7 @@ AsyncWriter::~AsyncWriter() {
   }
   work_ready_.notify_one();
   if (thread_.joinable()) thread_.join();
+  if (settle_fd_ >= 0) ::close(settle_fd_);
 }
 
 bool AsyncWriter::submit(Record record, bool durable) {
@@ -49,6 +54,7 @@ bool AsyncWriter::submit(Record record, bool durable) {
   slot.record = std::move(record);
   slot.durable = durable;
   ++count_;
+  ++accepted_;
   lock.unlock();
   work_ready_.notify_one();
   return true;
@@ -70,6 +76,16 @@ std::optional<Error> AsyncWriter::take_error() {
 std::uint64_t AsyncWriter::written() const {
   const std::lock_guard lock(mutex_);
   return written_;
+}
+
+std::uint64_t AsyncWriter::accepted() const {
+  const std::lock_guard lock(mutex_);
+  return accepted_;
+}
+
+std::uint64_t AsyncWriter::settled() const {
+  const std::lock_guard lock(mutex_);
+  return settled_;
 }
 
 std::uint64_t AsyncWriter::dropped() const {
@@ -140,6 +156,11 @@ void AsyncWriter::run() {
       lock.lock();
       written_ += written;
       failed_ += failed;
+      settled_ += written + failed;
+      if (settle_fd_ >= 0) {
+        const std::uint64_t one = 1;
+        (void)!::write(settle_fd_, &one, sizeof one);  // a full counter is still readable
+      }
       if (error) last_error_ = std::move(error);
       continue;  // look again before syncing for a flush: more may have been queued
     }

@@ -38,6 +38,14 @@ class AsyncWriter {
   std::optional<Error> take_error();
 
   [[nodiscard]] std::uint64_t written() const;  // submitted records written (not drop notes)
+  // Records accepted by submit() so far, and how many of those are settled: written, and
+  // synced if durable (or failed, see take_error). A caller that must not act before its
+  // record is on disk (the memory guard before a kill) notes accepted() after its submit
+  // and waits for settled() to reach it; settle_fd() (an eventfd) becomes readable after
+  // each batch, so the wait can be an event source on the loop.
+  [[nodiscard]] std::uint64_t accepted() const;
+  [[nodiscard]] std::uint64_t settled() const;
+  [[nodiscard]] int settle_fd() const { return settle_fd_; }
   [[nodiscard]] std::uint64_t dropped() const;  // submitted records refused: queue full
   [[nodiscard]] std::uint64_t failed() const;   // accepted records the Store failed to write
 
@@ -76,6 +84,9 @@ class AsyncWriter {
   bool stop_ = false;
   bool thread_running_ = false;
   std::uint64_t written_ = 0;
+  std::uint64_t accepted_ = 0;
+  std::uint64_t settled_ = 0;
+  int settle_fd_ = -1;
   std::uint64_t dropped_ = 0;
   std::uint64_t failed_ = 0;
   std::optional<Error> last_error_;

@@ -329,6 +329,10 @@ RearmResult MotionService::rearm(const std::string& who, std::string_view blocke
   return result;
 }
 
+std::optional<pid_t> MotionService::app_pid() const {
+  return process_ ? process_->pid() : std::nullopt;
+}
+
 void MotionService::estop(const std::string& who) {
   const Decision decision = policy_.on_estop(loop_.now());
   stop_now(decision.cause, "emergency stop by " + who);

@@ -40,6 +40,9 @@ class MotionService final : public SafeStateParticipant {
   void after_safe_state(std::string_view reason) override;
   [[nodiscard]] nlohmann::json status() const;
   [[nodiscard]] MotionState state() const { return policy_.state(); }
+  // The control app's main PID while one is watched (the memory guard stops the motors
+  // before it kills that process).
+  [[nodiscard]] std::optional<pid_t> app_pid() const;
 
  private:
   void on_process(const ProcessEvent& event);

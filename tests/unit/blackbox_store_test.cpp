@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -244,6 +245,22 @@ TEST_F(BlackBoxStore, AsyncWriterWritesInOrderAndFlushes) {
     ++next;
   }
   EXPECT_EQ(next, 200);
+}
+
+TEST_F(BlackBoxStore, AsyncWriterSignalsWhenARecordIsSettled) {
+  AsyncWriter writer(open_store(), 16);
+  ASSERT_GE(writer.settle_fd(), 0);
+  writer.hold_for_testing(true);
+  ASSERT_TRUE(writer.submit(make_record(1), true));
+  const std::uint64_t ticket = writer.accepted();
+  EXPECT_EQ(ticket, 1U);
+  EXPECT_LT(writer.settled(), ticket);  // held: not on disk yet
+  pollfd ready{writer.settle_fd(), POLLIN, 0};
+  EXPECT_EQ(::poll(&ready, 1, 0), 0);
+  writer.hold_for_testing(false);
+  ASSERT_EQ(::poll(&ready, 1, 5000), 1);  // the batch is written and synced
+  EXPECT_GE(writer.settled(), ticket);
+  EXPECT_EQ(read_all().records.size(), 1U);
 }
 
 TEST_F(BlackBoxStore, AsyncWriterRecordsDrops) {

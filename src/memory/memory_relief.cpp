@@ -1,0 +1,295 @@
+// The memory guard's actions: what each ladder decision does, in order. Every step is
+// recorded; a kill is recorded (snapshot and reason, synced) before the signal is sent.
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "memory/memory_service.hpp"
+
+namespace lifeline::memory {
+
+namespace {
+
+std::string snapshot_line(const ProcessInfo& p) {
+  char line[160];
+  std::snprintf(line, sizeof line, "%d %s rss=%llu KiB anon=%llu KiB", p.pid, p.comm.c_str(),
+                static_cast<unsigned long long>(p.rss_kb),
+                static_cast<unsigned long long>(p.anon_kb));
+  return std::string(line) + " cgroup=" + p.cgroup;
+}
+
+Severity level_severity(Level level) {
+  switch (level) {
+    case Level::normal:
+      return Severity::info;
+    case Level::warn:
+      return Severity::warning;
+    default:
+      return Severity::error;
+  }
+}
+
+}  // namespace
+
+void MemoryService::act(Domain& domain, const LadderDecision& decision) {
+  domain.last = decision;
+  if (decision.changed()) on_level_change(domain, decision);
+  switch (decision.relief) {
+    case Relief::none:
+      return;
+    case Relief::escalate:
+      killer_.escalate();
+      return;
+    case Relief::relieve:
+    case Relief::kill_now:
+      relieve(domain, decision);
+      return;
+  }
+}
+
+void MemoryService::on_level_change(Domain& domain, const LadderDecision& decision) {
+  sink_.record(Event{EventKind::memory_level_changed,
+                     std::nullopt,
+                     level_severity(decision.level),
+                     domain.name + " memory " + std::string(level_name(decision.previous)) +
+                         " -> " + std::string(level_name(decision.level)) + ": " + decision.reason,
+                     {{"domain", domain.name},
+                      {"level", std::string(level_name(decision.level))},
+                      {"available_bytes", std::to_string(domain.reading.available_bytes)},
+                      {"total_bytes", std::to_string(domain.reading.total_bytes)}}});
+  if (decision.level == Level::normal) domain.next_expendable = 0;  // the episode is over
+  // Entering warn (or worse) from a better level: what is using the memory, right now.
+  if (decision.level > decision.previous) {
+    auto table = scanner_.scan(loop_.now());
+    record_snapshot(domain, "entered " + std::string(level_name(decision.level)), table);
+  }
+  update_level_faults();
+}
+
+void MemoryService::update_level_faults() {
+  Level worst = Level::normal;
+  const Domain* where = nullptr;
+  for (const Domain& d : domains_) {
+    if (where == nullptr || d.ladder.level() > worst) {
+      worst = d.ladder.level();
+      where = &d;
+    }
+  }
+  const std::string detail =
+      where == nullptr ? std::string() : where->name + ": " + where->last.reason;
+  if (worst >= Level::warn) {
+    faults_.raise(Fault::memory_low, detail);
+  } else {
+    faults_.clear(Fault::memory_low, "memory is back above the warn level");
+  }
+  if (worst >= Level::relieve) {
+    faults_.raise(Fault::memory_relief, detail);
+  } else {
+    faults_.clear(Fault::memory_relief, "memory is back above the relieve level");
+  }
+}
+
+void MemoryService::record_snapshot(const Domain& domain, const std::string& why,
+                                    const std::vector<ProcessInfo>& table) {
+  last_top_ = top_by_rss(table, config_.top_n);
+  std::vector<EventField> fields{
+      {"domain", domain.name},
+      {"available_bytes", std::to_string(domain.reading.available_bytes)},
+      {"total_bytes", std::to_string(domain.reading.total_bytes)}};
+  for (std::size_t i = 0; i < last_top_.size(); ++i) {
+    fields.push_back({"top" + std::to_string(i + 1), snapshot_line(last_top_[i])});
+  }
+  sink_.record(Event{
+      EventKind::memory_snapshot, std::nullopt, Severity::warning,
+      "top " + std::to_string(last_top_.size()) + " by RSS (" + domain.name + ", " + why + ")",
+      std::move(fields)});
+}
+
+void MemoryService::relieve(Domain& domain, const LadderDecision& decision) {
+  domain.ladder.relief_taken(loop_.now());
+  if (decision.relief != Relief::kill_now && restart_expendable(domain, decision)) return;
+  kill_victim(domain, decision);
+}
+
+bool MemoryService::restart_expendable(Domain& domain, const LadderDecision& decision) {
+  if (domain.next_expendable >= config_.expendable_units.size()) return false;
+  const std::string unit = config_.expendable_units[domain.next_expendable++];
+  const UnitVerb verb = config_.expendable_action == "stop" ? UnitVerb::stop : UnitVerb::restart;
+  const std::string what = std::string(verb == UnitVerb::stop ? "stop " : "restart ") + unit;
+  std::vector<EventField> fields{{"domain", domain.name},
+                                 {"unit", unit},
+                                 {"action", config_.expendable_action},
+                                 {"dry_run", config_.dry_run ? "true" : "false"}};
+  if (config_.dry_run) {
+    ++dry_run_actions_;
+    sink_.record(Event{EventKind::memory_relief, Fault::memory_relief, Severity::error,
+                       "dry run: would " + what + " (" + decision.reason + ")", fields});
+    return true;
+  }
+  ++unit_actions_;
+  sink_.record(Event{EventKind::memory_relief, Fault::memory_relief, Severity::error,
+                     what + ": " + decision.reason, fields});
+  auto sent = jobs_.request(verb, unit, [this, unit](const UnitJobResult& result) {
+    sink_.record(Event{EventKind::unit_job,
+                       std::nullopt,
+                       result.accepted ? Severity::info : Severity::error,
+                       result.detail,
+                       {{"unit", unit}, {"accepted", result.accepted ? "true" : "false"}}});
+  });
+  if (!sent) {
+    sink_.record(Event{EventKind::unit_job,
+                       std::nullopt,
+                       Severity::error,
+                       sent.error().message,
+                       {{"unit", unit}, {"accepted", "false"}}});
+    return false;  // no way to ask systemd: fall through to a kill
+  }
+  return true;
+}
+
+void MemoryService::kill_victim(Domain& domain, const LadderDecision& decision) {
+  auto table = scanner_.scan(loop_.now());
+  ProtectRules rules;
+  rules.self = ::getpid();
+  for (const std::string& entry : config_.protect) {
+    if (entry.front() == '/') {
+      rules.paths.push_back(entry);
+    } else if (entry.ends_with(".service") || entry.ends_with(".scope") ||
+               entry.ends_with(".slice")) {
+      rules.units.push_back(entry);
+    } else {
+      rules.names.push_back(entry);
+    }
+  }
+  if (!config_.ssh.unit.empty()) rules.units.push_back(config_.ssh.unit);
+  rules.scope_cgroup = domain.cgroup.empty() ? config_.victim_cgroup : domain.cgroup;
+  const VictimOrder order =
+      config_.victim == "fastest" ? VictimOrder::fastest : VictimOrder::largest;
+  const auto victim = choose_victim(table, rules, order);
+  const bool now = decision.relief == Relief::kill_now;
+  const std::string how =
+      now ? "SIGKILL" : "SIGTERM, SIGKILL after " + std::to_string(config_.grace.count()) + " ms";
+  if (!victim) {
+    record_snapshot(domain, "no process may be killed", table);
+    sink_.record(Event{EventKind::memory_relief,
+                       Fault::memory_relief,
+                       Severity::error,
+                       "nothing to kill in " + domain.name + ": every process is protected (" +
+                           decision.reason + ")",
+                       {{"domain", domain.name}}});
+    return;
+  }
+  const ProcessInfo v = victim->process;
+  std::vector<EventField> fields{{"domain", domain.name},
+                                 {"pid", std::to_string(v.pid)},
+                                 {"comm", v.comm},
+                                 {"exe", v.exe},
+                                 {"cgroup", v.cgroup},
+                                 {"rss_kb", std::to_string(v.rss_kb)},
+                                 {"choice", victim->reason},
+                                 {"signal", how},
+                                 {"dry_run", config_.dry_run ? "true" : "false"}};
+  record_snapshot(domain, "before killing " + std::to_string(v.pid), table);
+  const std::string message = (config_.dry_run ? "dry run: would kill " : "killing ") +
+                              std::to_string(v.pid) + " (" + v.comm + "), " + victim->reason +
+                              ": " + decision.reason;
+  sink_.record(
+      Event{EventKind::memory_relief, Fault::memory_relief, Severity::error, message, fields});
+  if (config_.dry_run) {
+    ++dry_run_actions_;
+    return;
+  }
+  const std::string reason = decision.reason;
+  const auto grace = now ? std::chrono::milliseconds(0) : config_.grace;
+  after_record_settles([this, v, reason, grace, domain_name = domain.name] {
+    if (hooks_.before_kill) hooks_.before_kill(v, reason);
+    if (auto killed = killer_.kill(v.pid, v.comm, grace); !killed) {
+      sink_.record(
+          Event{EventKind::memory_relief,
+                Fault::memory_relief,
+                Severity::error,
+                "kill of " + std::to_string(v.pid) + " not sent: " + killed.error().message,
+                {{"domain", domain_name}, {"pid", std::to_string(v.pid)}}});
+      return;
+    }
+    ++lifeline_kills_;
+    last_kill_ = {{"pid", v.pid},       {"comm", v.comm},        {"rss_kb", v.rss_kb},
+                  {"cgroup", v.cgroup}, {"domain", domain_name}, {"reason", reason}};
+  });
+}
+
+void MemoryService::after_record_settles(std::function<void()> then) {
+  after_settle_ = std::move(then);
+  if (blackbox_ == nullptr || config_.record_wait.count() == 0 || blackbox_->settle_fd() < 0) {
+    on_record_settled();
+    return;
+  }
+  settle_ticket_ = blackbox_->accepted();
+  if (blackbox_->settled() >= settle_ticket_) {
+    on_record_settled();
+    return;
+  }
+  if (!settle_source_.valid()) {
+    auto source = loop_.add_io("memory-record-settled", blackbox_->settle_fd(), EPOLLIN,
+                               [this](std::uint32_t) {
+                                 std::uint64_t count = 0;
+                                 (void)!::read(blackbox_->settle_fd(), &count, sizeof count);
+                                 if (after_settle_ && blackbox_->settled() >= settle_ticket_) {
+                                   on_record_settled();
+                                 }
+                               });
+    if (!source) {
+      on_record_settled();
+      return;
+    }
+    settle_source_ = std::move(*source);
+  }
+  record_deadline_.arm_after(config_.record_wait);
+}
+
+void MemoryService::on_record_settled() {
+  record_deadline_.disarm();
+  if (!after_settle_) return;
+  auto then = std::move(after_settle_);
+  after_settle_ = nullptr;
+  then();
+}
+
+void MemoryService::on_victim_gone(const KillOutcome& outcome) {
+  sink_.record(Event{EventKind::memory_victim_exited,
+                     std::nullopt,
+                     Severity::warning,
+                     std::to_string(outcome.pid) + " (" + outcome.comm + ") is gone after " +
+                         std::to_string(outcome.elapsed.count() / 1000) + " ms" +
+                         (outcome.sigkilled ? ", SIGKILLed" : ", on SIGTERM"),
+                     {{"pid", std::to_string(outcome.pid)},
+                      {"comm", outcome.comm},
+                      {"sigkilled", outcome.sigkilled ? "true" : "false"},
+                      {"mreleased", outcome.mreleased ? "true" : "false"},
+                      {"mrelease_error", outcome.mrelease_error},
+                      {"elapsed_us", std::to_string(outcome.elapsed.count())}}});
+  if (!last_kill_.is_null()) {
+    last_kill_["elapsed_ms"] = outcome.elapsed.count() / 1000;
+    last_kill_["sigkilled"] = outcome.sigkilled;
+  }
+  sample();  // see what the kill gave back
+}
+
+void MemoryService::on_leak(Domain& domain, const LeakVerdict& verdict) {
+  if (verdict.cleared) {
+    faults_.clear(Fault::memory_leak, domain.name + " stopped growing");
+    return;
+  }
+  const auto kib_s = static_cast<long long>(verdict.trend.bytes_per_second / 1024);
+  std::string detail = domain.name + " grows " + std::to_string(kib_s) + " KiB/s";
+  if (verdict.eta)
+    detail += ", memory exhausted in about " + std::to_string(verdict.eta->count()) + " s";
+  faults_.raise(Fault::memory_leak, detail,
+                {{"domain", domain.name},
+                 {"rate_kib_per_s", std::to_string(kib_s)},
+                 {"eta_s", verdict.eta ? std::to_string(verdict.eta->count()) : ""},
+                 {"used_bytes", std::to_string(domain.used_bytes)}});
+}
+
+}  // namespace lifeline::memory

@@ -1,0 +1,283 @@
+#include "memory/memory_service.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "memory/proc_text.hpp"
+#include "util/files.hpp"
+
+namespace lifeline::memory {
+
+namespace {
+
+using std::chrono::seconds;
+
+// After a PSI trigger fires, sample fast for this long even if the levels look fine.
+constexpr seconds kPressureHold{10};
+// sshd's listener is looked up again this often (a restarted sshd has a new PID).
+constexpr seconds kSshdProtectPeriod{30};
+
+LeakPolicy leak_policy(const LeakConfig& c) {
+  LeakPolicy p;
+  p.raise_bytes_per_s = 1024.0 * c.raise_kib_per_s;
+  p.clear_bytes_per_s = 1024.0 * c.clear_kib_per_s;
+  p.min_duration = c.min_duration;
+  p.window_samples = c.window_samples;
+  return p;
+}
+
+LadderPolicy ladder_policy(const MemoryConfig& c) {
+  LadderPolicy p;
+  p.warn_percent = c.warn_available_percent;
+  p.relieve_percent = c.relieve_available_percent;
+  p.kill_percent = c.kill_available_percent;
+  p.clear_margin_percent = c.clear_margin_percent;
+  p.eta_relieve = c.eta_relieve;
+  p.min_relief_interval = c.min_relief_interval;
+  return p;
+}
+
+SshPolicySettings ssh_settings(const SshConfig& c) {
+  return SshPolicySettings{c.failures, c.restart_min_interval, !c.unit.empty()};
+}
+
+std::optional<std::uint64_t> read_number(const std::string& path) {
+  auto text = read_small_file(path, 64);
+  if (!text) return std::nullopt;
+  return parse_counter(*text);
+}
+
+}  // namespace
+
+MemoryService::MemoryService(EventLoop& loop, FaultSet& faults, EventSink& sink, UnitJobs& jobs,
+                             blackbox::AsyncWriter* blackbox, MemoryConfig config,
+                             MemoryHooks hooks, MemoryPaths paths)
+    : loop_(loop),
+      faults_(faults),
+      sink_(sink),
+      jobs_(jobs),
+      blackbox_(blackbox),
+      config_(std::move(config)),
+      hooks_(std::move(hooks)),
+      paths_(std::move(paths)),
+      scanner_(paths_.proc),
+      ssh_policy_(ssh_settings(config_.ssh)),
+      killer_(loop, [this](const KillOutcome& outcome) { on_victim_gone(outcome); }) {}
+
+MemoryService::~MemoryService() = default;
+
+MemoryService::Domain MemoryService::make_domain(std::string name, std::string cgroup) {
+  const std::size_t window = std::max<std::size_t>(config_.leak.window_samples, 5);
+  Domain d{std::move(name),
+           std::move(cgroup),
+           {},
+           false,
+           Ladder(ladder_policy(config_)),
+           LeakDetector(leak_policy(config_.leak)),
+           TrendEstimator(window),
+           {},
+           0,
+           std::nullopt,
+           {},
+           {},
+           0};
+  if (d.cgroup.empty()) return d;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path root(paths_.cgroup_root);
+  if (fs::exists(root / "cgroup.controllers", ec)) {  // the unified hierarchy
+    d.v2 = true;
+    d.cgroup_dir = paths_.cgroup_root + d.cgroup;
+  } else {
+    d.cgroup_dir = paths_.cgroup_root + "/memory" + d.cgroup;
+  }
+  return d;
+}
+
+Status MemoryService::start() {
+  if (auto adj = set_oom_score_adj(::getpid(), config_.oom_score_adj); !adj) {
+    monitor_problems_.push_back(adj.error().message);
+  }
+  domains_.push_back(make_domain("system", ""));
+  for (const auto& watch : config_.watches) {
+    domains_.push_back(make_domain(
+        watch.name, watch.cgroup.empty() ? "/system.slice/" + watch.unit : watch.cgroup));
+  }
+  if (auto s = killer_.start(); !s) return s;
+  if (auto s = loop_.prepare_oneshot(
+          oom_fault_timer_, "memory-oom-fault",
+          [this] { faults_.clear(Fault::kernel_oom_kill, "no kernel OOM kill for 10 minutes"); });
+      !s) {
+    return s;
+  }
+  if (auto s = loop_.prepare_oneshot(record_deadline_, "memory-record-wait",
+                                     [this] { on_record_settled(); });
+      !s) {
+    return s;
+  }
+  if (!sample_system(loop_.now())) {
+    return Error{0, "memory guard: cannot read " + paths_.proc + "/meminfo"};
+  }
+  start_monitors();
+  for (const std::string& problem : monitor_problems_) {
+    sink_.record(Event{EventKind::memory_monitor, std::nullopt, Severity::warning, problem, {}});
+  }
+  return loop_.start_periodic(sample_timer_, "memory-sample", config_.sample_interval,
+                              [this] { sample(); });
+}
+
+void MemoryService::start_monitors() {
+  if (config_.psi.enabled) {
+    psi_ = std::make_unique<PsiMonitor>(paths_.pressure, config_.psi,
+                                        [this](std::string_view kind) { on_pressure(kind); });
+    if (auto s = psi_->start(loop_); !s) {
+      monitor_problems_.push_back("no PSI triggers (sampling MemAvailable only): " +
+                                  s.error().message);
+      psi_.reset();
+    }
+  }
+  if (config_.kmsg) {
+    kmsg_ = std::make_unique<KmsgMonitor>(paths_.kmsg, config_.kmsg_backlog,
+                                          [this](const OomKill& kill) { on_oom_kill(kill); });
+    if (auto s = kmsg_->start(loop_); !s) {
+      monitor_problems_.push_back("kernel OOM kills will not be recorded: " + s.error().message);
+      kmsg_.reset();
+    }
+  }
+  if (config_.ssh.probe) {
+    ssh_ = std::make_unique<SshProbe>(config_.ssh,
+                                      [this](const SshProbeResult& r) { on_ssh_result(r); });
+    if (auto s = ssh_->start(loop_); !s) {
+      monitor_problems_.push_back("no SSH probe: " + s.error().message);
+      ssh_.reset();
+    } else {
+      ssh_->probe_now();
+    }
+  }
+  if (config_.ssh.protect) {
+    protect_sshd();
+    (void)loop_.start_periodic(sshd_timer_, "memory-sshd-protect", kSshdProtectPeriod,
+                               [this] { protect_sshd(); });
+  }
+}
+
+bool MemoryService::sample_system(hal::MonoTime now) {
+  auto text = read_small_file(paths_.proc + "/meminfo", 16384);
+  if (!text) return false;
+  auto info = parse_meminfo(*text);
+  if (!info) return false;
+  meminfo_ = *info;
+  if (auto vm = read_small_file(paths_.proc + "/vmstat", 65536)) {
+    const VmStat stat = parse_vmstat(*vm);
+    if (last_sample_ != hal::MonoTime{} && now > last_sample_ && stat.refaults >= refaults_) {
+      refaults_per_s_ = static_cast<double>(stat.refaults - refaults_) /
+                        std::chrono::duration<double>(now - last_sample_).count();
+    }
+    refaults_ = stat.refaults;
+    if (stat.has_oom_kill) check_vmstat_kills(stat.oom_kill);
+  }
+  last_sample_ = now;
+  Domain& system = domains_.front();
+  const std::uint64_t total = meminfo_.mem_total_kb * 1024;
+  const std::uint64_t available = meminfo_.mem_available_kb * 1024;
+  system.used_bytes = total > available ? total - available : 0;
+  system.used_trend.add(now, system.used_bytes);
+  const Trend trend = system.used_trend.trend();
+  system.reading = DomainReading{available, total, std::nullopt};
+  if (trend.sustained && trend.bytes_per_second > 0) {
+    system.reading.eta = eta_to_exhaustion(trend.bytes_per_second, available);
+  }
+  return true;
+}
+
+void MemoryService::sample_watch(Domain& domain, hal::MonoTime now) {
+  const std::string usage_file = domain.v2 ? "/memory.current" : "/memory.usage_in_bytes";
+  const std::string limit_file = domain.v2 ? "/memory.max" : "/memory.limit_in_bytes";
+  const auto used = read_number(domain.cgroup_dir + usage_file);
+  if (!used) {
+    domain.limit.reset();
+    domain.reading = {};
+    return;  // not running (yet): nothing to judge
+  }
+  domain.used_bytes = *used;
+  auto limit_text = read_small_file(domain.cgroup_dir + limit_file, 64);
+  domain.limit = limit_text ? parse_memory_limit(*limit_text) : std::nullopt;
+  const std::uint64_t system_available = meminfo_.mem_available_kb * 1024;
+  std::uint64_t available = system_available;
+  if (domain.limit) {
+    const std::uint64_t headroom = *domain.limit > *used ? *domain.limit - *used : 0;
+    available = std::min(available, headroom);
+  }
+  const LeakVerdict verdict = domain.leak.update(now, *used, available);
+  domain.last_leak = verdict;
+  if (verdict.raised || verdict.cleared) on_leak(domain, verdict);
+  if (domain.limit) {
+    domain.reading = DomainReading{available, *domain.limit, verdict.eta};
+  } else {
+    domain.reading = {};
+  }
+}
+
+void MemoryService::sample() {
+  const hal::MonoTime now = loop_.now();
+  if (!sample_system(now)) return;
+  Domain& system = domains_.front();
+  const LeakVerdict system_leak =
+      system.leak.update(now, system.used_bytes, system.reading.available_bytes);
+  system.last_leak = system_leak;
+  if (system_leak.raised || system_leak.cleared) on_leak(system, system_leak);
+  for (Domain& domain : domains_) {
+    if (&domain != &system) sample_watch(domain, now);
+    if (domain.reading.total_bytes == 0) continue;  // a watch without a limit: trend only
+    const LadderDecision decision =
+        domain.ladder.evaluate(now, domain.reading, killer_.in_progress());
+    act(domain, decision);
+  }
+  update_sampling_rate();
+}
+
+void MemoryService::update_sampling_rate() {
+  bool fast =
+      killer_.in_progress() || (pressure_seen_ && loop_.now() - last_pressure_ < kPressureHold);
+  for (const Domain& domain : domains_) fast = fast || domain.ladder.level() != Level::normal;
+  if (fast == fast_) return;
+  fast_ = fast;
+  sample_timer_.set_period(fast ? config_.fast_sample_interval : config_.sample_interval);
+}
+
+void MemoryService::on_pressure(std::string_view /*kind*/) {
+  // The kernel says tasks are stalling: look now rather than at the next tick.
+  last_pressure_ = loop_.now();
+  pressure_seen_ = true;
+  sample();
+}
+
+void MemoryService::protect_sshd() {
+  std::vector<pid_t> protected_now;
+  for (pid_t pid : scanner_.find_by_comm("sshd")) {
+    const auto current = read_oom_score_adj(pid);
+    if (current && *current == config_.ssh.oom_score_adj) {
+      protected_now.push_back(pid);
+      continue;
+    }
+    if (auto s = set_oom_score_adj(pid, config_.ssh.oom_score_adj); !s) {
+      sink_.record(Event{EventKind::memory_monitor,
+                         std::nullopt,
+                         Severity::warning,
+                         "cannot protect sshd: " + s.error().message,
+                         {}});
+      continue;
+    }
+    protected_now.push_back(pid);
+    sink_.record(Event{EventKind::memory_monitor,
+                       std::nullopt,
+                       Severity::info,
+                       "sshd PID " + std::to_string(pid) + " given oom_score_adj " +
+                           std::to_string(config_.ssh.oom_score_adj),
+                       {{"pid", std::to_string(pid)}}});
+  }
+  sshd_protected_ = std::move(protected_now);
+}
+
+}  // namespace lifeline::memory

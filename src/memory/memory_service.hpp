@@ -1,0 +1,154 @@
+// The memory guard: monitors (MemAvailable sampling, PSI triggers, /dev/kmsg, the SSH probe)
+// feed pure policies (the ladder per domain, leak detectors, the SSH policy); the actions
+// (unit jobs, ProcessKiller) follow, and every step is recorded. A domain is the whole box
+// or one watched cgroup; each has its own ladder.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/event_loop.hpp"
+#include "agent/unit_jobs.hpp"
+#include "blackbox/async_writer.hpp"
+#include "fault/fault_set.hpp"
+#include "memory/kmsg_monitor.hpp"
+#include "memory/ladder.hpp"
+#include "memory/meminfo.hpp"
+#include "memory/memory_config.hpp"
+#include "memory/process_killer.hpp"
+#include "memory/process_scan.hpp"
+#include "memory/psi_monitor.hpp"
+#include "memory/ssh_probe.hpp"
+#include "memory/trend.hpp"
+
+namespace lifeline::memory {
+
+// Where the guard reads the system: tests point these at their own files.
+struct MemoryPaths {
+  std::string proc = "/proc";
+  std::string pressure = "/proc/pressure/memory";
+  std::string kmsg = "/dev/kmsg";
+  std::string cgroup_root = "/sys/fs/cgroup";
+};
+
+struct MemoryHooks {
+  // Runs just before a victim is signalled: the agent stops the motors first when the
+  // victim is (or belongs to) the control app.
+  std::function<void(const ProcessInfo& victim, const std::string& reason)> before_kill;
+};
+
+class MemoryService {
+ public:
+  MemoryService(EventLoop& loop, FaultSet& faults, EventSink& sink, UnitJobs& jobs,
+                blackbox::AsyncWriter* blackbox, MemoryConfig config, MemoryHooks hooks,
+                MemoryPaths paths = {});
+  ~MemoryService();
+  // Sets lifeline's own oom_score_adj, starts every monitor. A monitor that cannot start is
+  // recorded and the guard runs without it (no PSI: sampling alone; no kmsg: no record of
+  // the kernel's kills); only a broken sampler is an Error.
+  Status start();
+  [[nodiscard]] nlohmann::json status() const;
+
+ private:
+  struct Domain {
+    std::string name;        // "system" or the watch's name
+    std::string cgroup;      // "" for the system; else the cgroup path below the mount
+    std::string cgroup_dir;  // the directory read (usage, limit)
+    bool v2 = false;
+    Ladder ladder;
+    LeakDetector leak;
+    TrendEstimator used_trend;  // for the ETA of the system's MemAvailable
+    DomainReading reading;
+    std::uint64_t used_bytes = 0;
+    std::optional<std::uint64_t> limit;
+    LeakVerdict last_leak;
+    LadderDecision last;
+    std::size_t next_expendable = 0;  // per episode (from leaving normal to normal again)
+  };
+
+  // Sampling (memory_service.cpp).
+  void sample();
+  bool sample_system(hal::MonoTime now);
+  void sample_watch(Domain& domain, hal::MonoTime now);
+  void update_sampling_rate();
+  void on_pressure(std::string_view kind);
+  void on_oom_kill(const OomKill& kill);
+  void check_vmstat_kills(std::uint64_t kernel_total);
+  void on_ssh_result(const SshProbeResult& result);
+  void protect_sshd();
+  void start_monitors();
+  Domain make_domain(std::string name, std::string cgroup);
+
+  // The ladder's decisions and their actions (memory_relief.cpp).
+  void act(Domain& domain, const LadderDecision& decision);
+  void on_level_change(Domain& domain, const LadderDecision& decision);
+  void update_level_faults();
+  void relieve(Domain& domain, const LadderDecision& decision);
+  bool restart_expendable(Domain& domain, const LadderDecision& decision);
+  void kill_victim(Domain& domain, const LadderDecision& decision);
+  void record_snapshot(const Domain& domain, const std::string& why,
+                       const std::vector<ProcessInfo>& table);
+  void after_record_settles(std::function<void()> then);
+  void on_record_settled();
+  void on_victim_gone(const KillOutcome& outcome);
+  void on_leak(Domain& domain, const LeakVerdict& verdict);
+
+  // Status (memory_status.cpp).
+  [[nodiscard]] nlohmann::json domain_json(const Domain& domain) const;
+
+  EventLoop& loop_;
+  FaultSet& faults_;
+  EventSink& sink_;
+  UnitJobs& jobs_;
+  blackbox::AsyncWriter* blackbox_;
+  MemoryConfig config_;
+  MemoryHooks hooks_;
+  MemoryPaths paths_;
+  ProcessScanner scanner_;
+  std::vector<Domain> domains_;  // [0] is the system
+  std::unique_ptr<PsiMonitor> psi_;
+  std::unique_ptr<KmsgMonitor> kmsg_;
+  std::unique_ptr<SshProbe> ssh_;
+  SshPolicy ssh_policy_;
+  ProcessKiller killer_;
+  PeriodicTimer sample_timer_;
+  PeriodicTimer sshd_timer_;
+  OneshotTimer oom_fault_timer_;
+  OneshotTimer record_deadline_;
+  EventSource settle_source_;
+  std::uint64_t settle_ticket_ = 0;
+  std::function<void()> after_settle_;
+  bool fast_ = false;
+  hal::MonoTime last_pressure_{};
+  bool pressure_seen_ = false;
+
+  // What the status shows.
+  MemInfo meminfo_;
+  std::uint64_t refaults_ = 0;
+  double refaults_per_s_ = 0;
+  hal::MonoTime last_sample_{};
+  std::optional<std::uint64_t> vmstat_kills_at_start_;
+  std::uint64_t vmstat_kills_ = 0;
+  std::uint64_t kernel_kills_logged_ = 0;    // from /dev/kmsg
+  std::uint64_t kernel_kills_unlogged_ = 0;  // counted by vmstat, never seen in the log
+  bool unlogged_pending_ = false;
+  std::uint64_t lifeline_kills_ = 0;
+  std::uint64_t unit_actions_ = 0;
+  std::uint64_t dry_run_actions_ = 0;
+  nlohmann::json last_kill_;
+  nlohmann::json last_kernel_kill_;
+  std::vector<ProcessInfo> last_top_;
+  std::vector<std::string> monitor_problems_;
+  SshProbeResult ssh_last_;
+  bool ssh_seen_ = false;
+  std::uint64_t ssh_restarts_ = 0;
+  std::vector<pid_t> sshd_protected_;
+};
+
+}  // namespace lifeline::memory

@@ -1,0 +1,85 @@
+// The memory guard's part of the one status snapshot (lifeline status, the rescue page,
+// /metrics): plain numbers, no recomputation.
+#include "memory/memory_service.hpp"
+
+namespace lifeline::memory {
+
+namespace {
+
+nlohmann::json psi_json(const std::optional<Psi>& psi) {
+  if (!psi) return nullptr;
+  nlohmann::json out{{"some_avg10", psi->some.avg10},
+                     {"some_avg60", psi->some.avg60},
+                     {"some_total_us", psi->some.total_us}};
+  if (psi->full) {
+    out["full_avg10"] = psi->full->avg10;
+    out["full_avg60"] = psi->full->avg60;
+    out["full_total_us"] = psi->full->total_us;
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json MemoryService::domain_json(const Domain& d) const {
+  nlohmann::json out{{"name", d.name},
+                     {"level", std::string(level_name(d.ladder.level()))},
+                     {"used_bytes", d.used_bytes},
+                     {"available_bytes", d.reading.available_bytes},
+                     {"total_bytes", d.reading.total_bytes},
+                     {"available_percent", available_share(d.reading)},
+                     {"growth_bytes_per_s", d.last_leak.trend.bytes_per_second},
+                     {"leak", d.leak.leaking()}};
+  if (!d.cgroup.empty()) out["cgroup"] = d.cgroup;
+  if (d.limit) out["limit_bytes"] = *d.limit;
+  const auto eta = d.cgroup.empty() ? d.reading.eta : d.last_leak.eta;
+  out["eta_s"] = eta ? nlohmann::json(eta->count()) : nlohmann::json(nullptr);
+  return out;
+}
+
+nlohmann::json MemoryService::status() const {
+  nlohmann::json domains = nlohmann::json::array();
+  for (const Domain& d : domains_) domains.push_back(domain_json(d));
+  nlohmann::json top = nlohmann::json::array();
+  for (const ProcessInfo& p : last_top_) {
+    top.push_back({{"pid", p.pid}, {"comm", p.comm}, {"rss_kb", p.rss_kb}, {"cgroup", p.cgroup}});
+  }
+  nlohmann::json ssh = nullptr;
+  if (config_.ssh.probe) {
+    ssh = {{"address", config_.ssh.address + ":" + std::to_string(config_.ssh.port)},
+           {"reachable", ssh_seen_ ? nlohmann::json(ssh_last_.ok) : nlohmann::json(nullptr)},
+           {"detail", ssh_last_.detail},
+           {"latency_ms", static_cast<double>(ssh_last_.latency.count()) / 1000.0},
+           {"consecutive_failures", ssh_policy_.consecutive_failures()},
+           {"restarts", ssh_restarts_}};
+  }
+  return {{"dry_run", config_.dry_run},
+          {"fast_sampling", fast_},
+          {"mem_total_bytes", meminfo_.mem_total_kb * 1024},
+          {"mem_available_bytes", meminfo_.mem_available_kb * 1024},
+          {"swap_total_bytes", meminfo_.swap_total_kb * 1024},
+          {"swap_free_bytes", meminfo_.swap_free_kb * 1024},
+          {"refaults_per_s", refaults_per_s_},
+          {"psi", psi_ ? psi_json(psi_->read()) : nlohmann::json(nullptr)},
+          {"psi_triggers", psi_ ? nlohmann::json(psi_->triggers()) : nlohmann::json::array()},
+          {"psi_events", psi_ ? psi_->fired() : 0},
+          {"domains", std::move(domains)},
+          {"top", std::move(top)},
+          {"kills",
+           {{"lifeline", lifeline_kills_},
+            {"kernel_logged", kernel_kills_logged_},
+            {"kernel_unlogged", kernel_kills_unlogged_},
+            {"kernel_vmstat", vmstat_kills_},
+            {"unit_actions", unit_actions_},
+            {"dry_run_actions", dry_run_actions_}}},
+          {"last_kill", last_kill_},
+          {"last_kernel_kill", last_kernel_kill_},
+          {"kmsg", kmsg_ ? nlohmann::json({{"records", kmsg_->records_read()},
+                                           {"missed", kmsg_->records_missed()}})
+                         : nlohmann::json(nullptr)},
+          {"sshd_protected_pids", sshd_protected_},
+          {"ssh", std::move(ssh)},
+          {"problems", monitor_problems_}};
+}
+
+}  // namespace lifeline::memory

@@ -1,0 +1,105 @@
+#include "memory/proc_text.hpp"
+
+#include <charconv>
+
+namespace lifeline::memory {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+std::optional<std::uint64_t> number(std::string_view s) {
+  s = trim(s);
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (error != std::errc{} || end != s.data() + s.size() || s.empty()) return std::nullopt;
+  return value;
+}
+
+// Calls `line` for each line of `text`.
+template <typename F>
+void for_each_line(std::string_view text, F line) {
+  while (!text.empty()) {
+    const std::size_t end = text.find('\n');
+    line(text.substr(0, end));
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+}
+
+}  // namespace
+
+VmStat parse_vmstat(std::string_view text) {
+  VmStat out;
+  for_each_line(text, [&](std::string_view line) {
+    const std::size_t space = line.find(' ');
+    if (space == std::string_view::npos) return;
+    const std::string_view key = line.substr(0, space);
+    const auto value = number(line.substr(space + 1));
+    if (!value) return;
+    if (key == "workingset_refault" || key == "workingset_refault_anon" ||
+        key == "workingset_refault_file") {
+      out.refaults += *value;
+    } else if (key == "oom_kill") {
+      out.oom_kill = *value;
+      out.has_oom_kill = true;
+    }
+  });
+  return out;
+}
+
+std::string memory_cgroup_of(std::string_view text) {
+  std::string v2;
+  std::string v1;
+  for_each_line(text, [&](std::string_view line) {
+    const std::size_t first = line.find(':');
+    if (first == std::string_view::npos) return;
+    const std::size_t second = line.find(':', first + 1);
+    if (second == std::string_view::npos) return;
+    const std::string_view controllers = line.substr(first + 1, second - first - 1);
+    const std::string_view path = line.substr(second + 1);
+    if (line.substr(0, first) == "0" && controllers.empty()) {
+      v2 = path;
+      return;
+    }
+    std::string_view rest = controllers;
+    while (!rest.empty()) {
+      const std::size_t comma = rest.find(',');
+      if (rest.substr(0, comma) == "memory") v1 = path;
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  });
+  return v1.empty() ? v2 : v1;
+}
+
+std::optional<std::uint64_t> parse_memory_limit(std::string_view text) {
+  if (trim(text) == "max") return std::nullopt;
+  const auto value = number(text);
+  // v1 reports "no limit" as PAGE_COUNTER_MAX pages: about 2^63 rounded to a page.
+  constexpr std::uint64_t kUnlimited = std::uint64_t{1} << 62;
+  if (!value || *value >= kUnlimited) return std::nullopt;
+  return value;
+}
+
+std::optional<std::uint64_t> parse_counter(std::string_view text) {
+  return number(text);
+}
+
+int parse_ppid(std::string_view status_text) {
+  int ppid = 0;
+  for_each_line(status_text, [&](std::string_view line) {
+    if (!line.starts_with("PPid:")) return;
+    const auto value = number(line.substr(5));
+    if (value) ppid = static_cast<int>(*value);
+  });
+  return ppid;
+}
+
+}  // namespace lifeline::memory

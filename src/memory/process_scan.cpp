@@ -1,0 +1,117 @@
+#include "memory/process_scan.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstring>
+#include <memory>
+
+#include "memory/meminfo.hpp"
+#include "memory/proc_text.hpp"
+#include "util/files.hpp"
+
+namespace lifeline::memory {
+
+namespace {
+
+constexpr std::size_t kStatusMax = 8192;
+
+std::optional<pid_t> pid_of(const char* name) {
+  pid_t pid = 0;
+  const char* end = name + std::strlen(name);
+  const auto [at, error] = std::from_chars(name, end, pid);
+  if (error != std::errc{} || at != end || pid <= 0) return std::nullopt;
+  return pid;
+}
+
+std::string read_or_empty(const std::string& path, std::size_t max = 4096) {
+  auto text = read_small_file(path, max);
+  return text ? std::move(*text) : std::string{};
+}
+
+template <typename F>
+void for_each_pid(const std::string& root, F visit) {
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(root.c_str()), closedir);
+  if (!dir) return;
+  while (const dirent* entry = readdir(dir.get())) {
+    if (auto pid = pid_of(entry->d_name)) visit(*pid);
+  }
+}
+
+}  // namespace
+
+std::optional<ProcessInfo> ProcessScanner::read(pid_t pid) const {
+  const std::string dir = proc_root_ + "/" + std::to_string(pid);
+  auto status = read_small_file(dir + "/status", kStatusMax);
+  if (!status) return std::nullopt;
+  ProcessInfo p;
+  p.pid = pid;
+  p.ppid = parse_ppid(*status);
+  p.comm = read_or_empty(dir + "/comm", 64);
+  if (!p.comm.empty() && p.comm.back() == '\n') p.comm.pop_back();
+  if (auto memory = parse_proc_status_memory(*status)) {
+    p.rss_kb = memory->vm_rss_kb;
+    p.anon_kb = memory->rss_anon_kb;
+  } else {
+    p.kernel_thread = true;  // no Vm* lines: a kernel thread (or a zombie)
+  }
+  char target[4096];
+  const ssize_t n = readlink((dir + "/exe").c_str(), target, sizeof target - 1);
+  if (n > 0) p.exe.assign(target, static_cast<std::size_t>(n));
+  p.cgroup = memory_cgroup_of(read_or_empty(dir + "/cgroup"));
+  p.oom_score_adj = read_oom_score_adj(pid).value_or(0);
+  return p;
+}
+
+std::vector<ProcessInfo> ProcessScanner::scan(hal::MonoTime now) {
+  std::vector<ProcessInfo> table;
+  std::unordered_map<pid_t, Previous> seen;
+  for_each_pid(proc_root_, [&](pid_t pid) {
+    auto p = read(pid);
+    if (!p) return;
+    if (auto it = previous_.find(pid); it != previous_.end() && now > it->second.time) {
+      const double seconds = std::chrono::duration<double>(now - it->second.time).count();
+      p->growth_kib_per_s =
+          (static_cast<double>(p->rss_kb) - static_cast<double>(it->second.rss_kb)) / seconds;
+    }
+    seen[pid] = Previous{now, p->rss_kb};
+    table.push_back(std::move(*p));
+  });
+  previous_ = std::move(seen);
+  return table;
+}
+
+std::vector<pid_t> ProcessScanner::find_by_comm(std::string_view name) const {
+  std::vector<pid_t> found;
+  for_each_pid(proc_root_, [&](pid_t pid) {
+    std::string comm = read_or_empty(proc_root_ + "/" + std::to_string(pid) + "/comm", 64);
+    if (!comm.empty() && comm.back() == '\n') comm.pop_back();
+    if (comm == name) found.push_back(pid);
+  });
+  return found;
+}
+
+Status set_oom_score_adj(pid_t pid, int value) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/oom_score_adj";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error("cannot open " + path);
+  const std::string text = std::to_string(value);
+  const ssize_t n = ::write(fd, text.data(), text.size());
+  const Error error = n < 0 ? errno_error("cannot write " + text + " to " + path) : Error{};
+  ::close(fd);
+  if (n < 0) return error;
+  return ok_status();
+}
+
+std::optional<int> read_oom_score_adj(pid_t pid) {
+  auto text = read_small_file("/proc/" + std::to_string(pid) + "/oom_score_adj", 32);
+  if (!text) return std::nullopt;
+  int value = 0;
+  const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (error != std::errc{}) return std::nullopt;
+  return value;
+}
+
+}  // namespace lifeline::memory
