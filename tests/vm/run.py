@@ -3,7 +3,8 @@
 1 failed, 77 skipped (not yet run: its capability is missing). Stdlib only.
 
   tests/vm/run.py [--image DIR] [--runs DIR] [--keep] SCENARIO...
-  tests/vm/run.py --list
+  tests/vm/run.py --list | --names
+  tests/vm/run.py --shell            boot a guest and open a root shell in it
 
 The image comes from tests/vm/build-image.sh (default: .cache/vm/current). Each run's
 artefacts (console.log, motor.bin, rig.log, qmp.jsonl, events.json, journal.txt,
@@ -11,12 +12,13 @@ status.json, qemu.cmd) stay in RUNS/SCENARIO/ (default .cache/vm/runs/)."""
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rig import RigError, Vm  # noqa: E402
+from rig import SSH_OPTIONS, RigError, Vm  # noqa: E402
 from scenarios import CAPABILITIES, REQUIRES, SCENARIOS, Skip  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -54,26 +56,44 @@ def run_one(name, image, runs):
         vm.stop()
 
 
+def shell(image, runs):
+    with Vm(image, os.path.join(runs, "shell")) as vm:
+        t, fields = vm.wait_ready()
+        print(f"booted in {t - vm.started_at:.1f} s (lifeline {fields.get('lifeline')}); "
+              f"artefacts in {vm.dir}\n  ssh: ssh -i {vm.key} -p {vm.ssh_port} root@127.0.0.1 "
+              "(-o StrictHostKeyChecking=no)\nthe VM stops when this shell exits", flush=True)
+        return subprocess.call(["ssh", *SSH_OPTIONS, "-t", "-i", vm.key, "-p", str(vm.ssh_port),
+                                "root@127.0.0.1"])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--image", default=os.path.join(ROOT, ".cache/vm/current"))
     ap.add_argument("--runs", default=os.path.join(ROOT, ".cache/vm/runs"))
-    ap.add_argument("--list", action="store_true")
+    ap.add_argument("--list", action="store_true", help="scenarios with their first doc line")
+    ap.add_argument("--names", action="store_true", help="scenario names, one per line")
+    ap.add_argument("--shell", action="store_true",
+                    help="boot one guest and open an ssh shell in it (ended with the shell)")
     ap.add_argument("scenario", nargs="*")
     args = ap.parse_args()
+    if args.names:
+        print("\n".join(SCENARIOS))
+        return 0
     if args.list:
         for name, fn in SCENARIOS.items():
             need = REQUIRES.get(name)
             state = "" if not need or CAPABILITIES[need[0]] else f"  [not yet run: {need[0]}]"
             print(f"{name:22} {(fn.__doc__ or '').strip().splitlines()[0]}{state}")
         return 0
-    unknown = [s for s in args.scenario if s not in SCENARIOS]
-    if unknown or not args.scenario:
-        ap.error(f"unknown scenario(s) {unknown}; --list shows them")
     image = os.path.realpath(args.image)
     if not os.path.isfile(os.path.join(image, "rootfs.ext4")):
         print(f"no VM image at {args.image}: run ./dev vm image", file=sys.stderr)
         return 1
+    if args.shell:
+        return shell(image, args.runs)
+    unknown = [s for s in args.scenario if s not in SCENARIOS]
+    if unknown or not args.scenario:
+        ap.error(f"unknown scenario(s) {unknown}; --list shows them")
     results = [run_one(s, image, args.runs) for s in args.scenario]
     if any(r == 1 for r in results):
         return 1
