@@ -44,6 +44,7 @@ enum class EventKind : std::uint16_t {
   ssh_probe_changed = 35,
   unit_job = 36,
   memory_monitor = 37,
+  memory_leak_changed = 38,
   rescue_started = 60,  // the rescue page (60..69)
   rescue_login = 61,
   rescue_action = 62,
@@ -85,6 +86,7 @@ inline constexpr std::array kEventKinds = {
     EventKindInfo{EventKind::ssh_probe_changed, "ssh_probe_changed"},
     EventKindInfo{EventKind::unit_job, "unit_job"},
     EventKindInfo{EventKind::memory_monitor, "memory_monitor"},
+    EventKindInfo{EventKind::memory_leak_changed, "memory_leak_changed"},
     EventKindInfo{EventKind::rescue_started, "rescue_started"},
     EventKindInfo{EventKind::rescue_login, "rescue_login"},
     EventKindInfo{EventKind::rescue_action, "rescue_action"},

@@ -3,6 +3,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "memory/memory_service.hpp"
@@ -277,19 +278,26 @@ void MemoryService::on_victim_gone(const KillOutcome& outcome) {
 }
 
 void MemoryService::on_leak(Domain& domain, const LeakVerdict& verdict) {
-  if (verdict.cleared) {
-    faults_.clear(Fault::memory_leak, domain.name + " stopped growing");
-    return;
-  }
   const auto kib_s = static_cast<long long>(verdict.trend.bytes_per_second / 1024);
-  std::string detail = domain.name + " grows " + std::to_string(kib_s) + " KiB/s";
-  if (verdict.eta)
+  std::string detail = domain.name + (verdict.cleared ? " stopped growing (" : " grows ") +
+                       std::to_string(kib_s) + " KiB/s" + (verdict.cleared ? ")" : "");
+  if (verdict.raised && verdict.eta) {
     detail += ", memory exhausted in about " + std::to_string(verdict.eta->count()) + " s";
-  faults_.raise(Fault::memory_leak, detail,
-                {{"domain", domain.name},
-                 {"rate_kib_per_s", std::to_string(kib_s)},
-                 {"eta_s", verdict.eta ? std::to_string(verdict.eta->count()) : ""},
-                 {"used_bytes", std::to_string(domain.used_bytes)}});
+  }
+  sink_.record(Event{EventKind::memory_leak_changed,
+                     verdict.raised ? std::optional<Fault>(Fault::memory_leak) : std::nullopt,
+                     verdict.raised ? Severity::warning : Severity::info,
+                     detail,
+                     {{"domain", domain.name},
+                      {"leak", verdict.raised ? "true" : "false"},
+                      {"rate_kib_per_s", std::to_string(kib_s)},
+                      {"eta_s", verdict.eta ? std::to_string(verdict.eta->count()) : ""},
+                      {"used_bytes", std::to_string(domain.used_bytes)}}});
+  // One fault for the box: raised while any domain leaks, naming the first that did.
+  const bool any = std::any_of(domains_.begin(), domains_.end(),
+                               [](const Domain& d) { return d.leak.leaking(); });
+  if (verdict.raised) faults_.raise(Fault::memory_leak, detail);
+  if (!any) faults_.clear(Fault::memory_leak, "no watched memory grows steadily any more");
 }
 
 }  // namespace lifeline::memory

@@ -93,10 +93,13 @@ FakeSystemd::FakeSystemd(const std::string& address, std::string unit_name, Fake
     : unit_name_(std::move(unit_name)),
       unit_(std::move(unit)),
       path_(path.empty() ? escaped_unit_path(unit_name_) : std::move(path)) {
-  static const sd_bus_vtable manager[] = {
-      SD_BUS_VTABLE_START(0), SD_BUS_METHOD("Subscribe", "", "", on_subscribe, 0),
-      SD_BUS_METHOD("LoadUnit", "s", "o", on_load_unit, 0),
-      SD_BUS_METHOD("StopUnit", "ss", "o", on_stop_unit, 0), SD_BUS_VTABLE_END};
+  static const sd_bus_vtable manager[] = {SD_BUS_VTABLE_START(0),
+                                          SD_BUS_METHOD("Subscribe", "", "", on_subscribe, 0),
+                                          SD_BUS_METHOD("LoadUnit", "s", "o", on_load_unit, 0),
+                                          SD_BUS_METHOD("StopUnit", "ss", "o", on_stop_unit, 0),
+                                          SD_BUS_METHOD("StartUnit", "ss", "o", on_job, 0),
+                                          SD_BUS_METHOD("RestartUnit", "ss", "o", on_job, 0),
+                                          SD_BUS_VTABLE_END};
   static const sd_bus_vtable unit_interface[] = {
       SD_BUS_VTABLE_START(0), SD_BUS_PROPERTY("ActiveState", "s", get, 0, kChange),
       SD_BUS_PROPERTY("SubState", "s", get, 0, kChange), SD_BUS_VTABLE_END};
@@ -206,6 +209,23 @@ int FakeSystemd::on_stop_unit(sd_bus_message* m, void* userdata, sd_bus_error* /
     self->stop_calls_.emplace_back(name, mode);
   }
   return sd_bus_reply_method_return(m, "o", "/org/freedesktop/systemd1/job/77");
+}
+
+int FakeSystemd::on_job(sd_bus_message* m, void* userdata, sd_bus_error* /*error*/) {
+  auto* self = static_cast<FakeSystemd*>(userdata);
+  const char* name = nullptr;
+  const char* mode = nullptr;
+  if (int r = sd_bus_message_read(m, "ss", &name, &mode); r < 0) return r;
+  {
+    std::lock_guard lock(self->mutex_);
+    self->job_calls_.push_back(std::string(sd_bus_message_get_member(m)) + " " + name + " " + mode);
+  }
+  return sd_bus_reply_method_return(m, "o", "/org/freedesktop/systemd1/job/78");
+}
+
+std::vector<std::string> FakeSystemd::job_calls() const {
+  std::lock_guard lock(mutex_);
+  return job_calls_;
 }
 
 int FakeSystemd::get(sd_bus* /*bus*/, const char* /*path*/, const char* /*interface*/,

@@ -73,6 +73,8 @@ class FakeSystemd {
   [[nodiscard]] const std::string& path() const { return path_; }
   // Every StopUnit call received, as (unit, mode).
   [[nodiscard]] std::vector<std::pair<std::string, std::string>> stop_calls() const;
+  // Every StartUnit/RestartUnit call received, as "Method unit mode".
+  [[nodiscard]] std::vector<std::string> job_calls() const;
 
   // Like systemd (src/core/dbus-unit.c, send_changed_signal): one PropertiesChanged for
   // the Service interface first, then one for Unit, each with every EMITS_CHANGE value.
@@ -87,6 +89,7 @@ class FakeSystemd {
   static int on_subscribe(sd_bus_message* m, void* userdata, sd_bus_error* error);
   static int on_load_unit(sd_bus_message* m, void* userdata, sd_bus_error* error);
   static int on_stop_unit(sd_bus_message* m, void* userdata, sd_bus_error* error);
+  static int on_job(sd_bus_message* m, void* userdata, sd_bus_error* error);
   static int get(sd_bus* bus, const char* path, const char* interface, const char* property,
                  sd_bus_message* reply, void* userdata, sd_bus_error* error);
 
@@ -100,6 +103,7 @@ class FakeSystemd {
   mutable std::mutex mutex_;
   std::vector<std::function<void()>> commands_;
   std::vector<std::pair<std::string, std::string>> stop_calls_;
+  std::vector<std::string> job_calls_;
   std::thread thread_;
 };
 
