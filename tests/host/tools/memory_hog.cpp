@@ -2,6 +2,7 @@
 // takes a name, holds some MiB at once and then grows at a steady rate, touching every page
 // so the memory is really resident. Prints "ready <pid>" once it holds its first block.
 //   memory_hog [--cgroup DIR] [--name COMM] [--hold MIB] [--rate MIB_PER_S] [--max MIB]
+//              [--delay SECONDS]   (growth starts after this)
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   long hold = 0;
   double rate = 0;
   long max = 1 << 20;
+  double delay = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string key = argv[i];
     const char* value = argv[i + 1];
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
     if (key == "--hold") hold = std::atol(value);
     if (key == "--rate") rate = std::atof(value);
     if (key == "--max") max = std::atol(value);
+    if (key == "--delay") delay = std::atof(value);
   }
   if (!cgroup.empty()) {
     std::ofstream procs(cgroup + "/cgroup.procs");
@@ -60,7 +63,8 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (rate <= 0) continue;
     const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() - delay;
+    if (seconds < 0) continue;
     const auto target = static_cast<long>(static_cast<double>(hold) + rate * seconds);
     while (static_cast<long>(blocks.size()) < std::min(target, max)) touch_new_block(blocks);
   }
