@@ -188,7 +188,7 @@ class Vm:
             "-kernel", os.path.join(self.image, "vmlinuz"),
             "-initrd", os.path.join(self.image, "initrd.img"),
             "-append", "root=/dev/vda rw console=ttyS0,115200 loglevel=4 panic=-1 "
-                       "random.trust_cpu=on systemd.show_status=1",
+                       "random.trust_cpu=on systemd.show_status=1 tsc=reliable",
             "-drive", f"file={overlay},if=virtio,format=qcow2,cache=unsafe",
             "-device", "i6300esb", "-watchdog-action", "reset",
             "-netdev", f"user,id=net0,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22",
