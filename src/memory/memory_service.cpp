@@ -200,16 +200,20 @@ void MemoryService::sample_watch(Domain& domain, hal::MonoTime now) {
     domain.reading = {};
     return;  // not running (yet): nothing to judge
   }
-  domain.used_bytes = *used;
+  // The working set: page cache the kernel can drop at once is not a reason to kill.
+  const auto stat = read_small_file(domain.cgroup_dir + "/memory.stat", 16384);
+  const std::uint64_t reclaimable = stat ? parse_inactive_file(*stat) : 0;
+  domain.used_bytes = *used > reclaimable ? *used - reclaimable : 0;
   auto limit_text = read_small_file(domain.cgroup_dir + limit_file, 64);
   domain.limit = limit_text ? parse_memory_limit(*limit_text) : std::nullopt;
   const std::uint64_t system_available = meminfo_.mem_available_kb * 1024;
   std::uint64_t available = system_available;
   if (domain.limit) {
-    const std::uint64_t headroom = *domain.limit > *used ? *domain.limit - *used : 0;
+    const std::uint64_t headroom =
+        *domain.limit > domain.used_bytes ? *domain.limit - domain.used_bytes : 0;
     available = std::min(available, headroom);
   }
-  const LeakVerdict verdict = domain.leak.update(now, *used, available);
+  const LeakVerdict verdict = domain.leak.update(now, domain.used_bytes, available);
   domain.last_leak = verdict;
   if (verdict.raised || verdict.cleared) on_leak(domain, verdict);
   if (domain.limit) {

@@ -92,6 +92,26 @@ std::optional<std::uint64_t> parse_counter(std::string_view text) {
   return number(text);
 }
 
+std::uint64_t parse_inactive_file(std::string_view text) {
+  std::uint64_t v1 = 0;
+  std::uint64_t v2 = 0;
+  bool has_v1 = false;
+  for_each_line(text, [&](std::string_view line) {
+    const std::size_t space = line.find(' ');
+    if (space == std::string_view::npos) return;
+    const std::string_view key = line.substr(0, space);
+    const auto value = number(line.substr(space + 1));
+    if (!value) return;
+    if (key == "total_inactive_file") {
+      v1 = *value;
+      has_v1 = true;
+    } else if (key == "inactive_file") {
+      v2 = *value;
+    }
+  });
+  return has_v1 ? v1 : v2;
+}
+
 int parse_ppid(std::string_view status_text) {
   int ppid = 0;
   for_each_line(status_text, [&](std::string_view line) {

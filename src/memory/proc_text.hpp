@@ -29,6 +29,11 @@ std::optional<std::uint64_t> parse_memory_limit(std::string_view text);
 // A decimal counter file such as memory.current or memory.usage_in_bytes.
 std::optional<std::uint64_t> parse_counter(std::string_view text);
 
+// The inactive file cache in a cgroup's memory.stat ("inactive_file" in v2,
+// "total_inactive_file" in v1, which includes the children): reclaimable at once, so it
+// does not count against a watch's headroom. 0 when absent.
+std::uint64_t parse_inactive_file(std::string_view memory_stat_text);
+
 // The "PPid:" field of /proc/PID/status; 0 when absent.
 int parse_ppid(std::string_view status_text);
 

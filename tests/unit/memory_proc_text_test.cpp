@@ -41,6 +41,13 @@ TEST(MemoryProcText, LimitsUnderstandBothVersionsAndNoLimit) {
   EXPECT_FALSE(parse_memory_limit(""));
 }
 
+TEST(MemoryProcText, InactiveFileFromEitherVersion) {
+  // v1 has the cgroup's own and the hierarchy's totals; the total counts the children.
+  EXPECT_EQ(parse_inactive_file("cache 100\ninactive_file 40\ntotal_inactive_file 60\n"), 60U);
+  EXPECT_EQ(parse_inactive_file("anon 5\nfile 10\ninactive_file 7\nactive_file 3\n"), 7U);
+  EXPECT_EQ(parse_inactive_file("anon 5\n"), 0U);
+}
+
 TEST(MemoryProcText, CountersAndPpid) {
   EXPECT_EQ(parse_counter("4096\n"), 4096U);
   EXPECT_FALSE(parse_counter("-1"));
