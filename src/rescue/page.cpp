@@ -21,7 +21,8 @@ h1{font-size:1.3em;margin:0}h2{font-size:1.05em;margin:0 0 6px}
 main{padding:8px;max-width:900px;margin:auto}
 section{background:#fff;border-radius:8px;padding:10px 12px;margin:8px 0}
 table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:3px 6px;
-vertical-align:top;border-bottom:1px solid #eee;word-break:break-word}
+vertical-align:top;border-bottom:1px solid #eee}td{word-break:break-word}
+th{white-space:nowrap;font-weight:600}#faults th{white-space:normal;width:40%}.t{white-space:nowrap;font-size:.85em;color:#555}
 .actions form{display:inline-block;margin:4px}
 button{font-size:1.1em;min-height:48px;min-width:120px;border-radius:8px;border:1px solid #888}
 button.stop{background:#c62828;color:#fff;font-weight:bold;min-width:200px}
@@ -68,7 +69,7 @@ std::string time_text(std::int64_t realtime_us) {
   std::tm tm{};
   gmtime_r(&seconds, &tm);
   char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S", &tm);
+  std::strftime(buffer, sizeof buffer, "%m-%d %H:%M:%S", &tm);
   return buffer;
 }
 
@@ -174,17 +175,17 @@ void watchdog_part(std::string& out, const json& status) {
 }
 
 void events_part(std::string& out, const Snapshot& snapshot, std::size_t budget) {
-  out += "<section><h2>Recent events</h2><table id=\"events\">";
+  out += "<section><h2>Recent events (UTC)</h2><table id=\"events\">";
   std::size_t shown = 0;
   for (auto it = snapshot.events.rbegin(); it != snapshot.events.rend(); ++it) {
     if (out.size() > budget) {
-      out += "<tr><td colspan=\"3\" class=\"muted\">more in /api/v1/events</td></tr>";
+      out += "<tr><td colspan=\"2\" class=\"muted\">more in /api/v1/events</td></tr>";
       break;
     }
     const std::string_view message = std::string_view(it->event.message).substr(0, kEventTextBytes);
-    out += "<tr><td>";
+    out += "<tr><td class=\"t\">";
     out += time_text(it->realtime_us);
-    out += "</td><td>";
+    out += "<br>";
     append_html(out, severity_name(it->event.severity));
     out += "</td><td>";
     append_html(out, message);
