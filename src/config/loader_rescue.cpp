@@ -70,12 +70,16 @@ void read_rescue(Checker& c, const toml::table& root, Config& config) {
   read_strings(
       c, s, "hostnames", kHostnamesText, true,
       [](const std::string& name) { return valid_hostname(name); }, out.hostnames);
-  if (auto cert = c.text(s, "tls_certificate", R"(an absolute path, or "" for plain HTTP)")) {
-    if (!cert->empty() && cert->front() != '/') {
+  // Debian bookworm's CivetWeb 1.15 loads OpenSSL at run time and, with OpenSSL 3, crashes
+  // the whole process on the first HTTPS connection (a worker calls a null function
+  // pointer; reproduced with a self-signed certificate and curl). A rescue page must never
+  // take lifeline down, so TLS is refused until a CivetWeb that works with OpenSSL 3 ships.
+  if (auto cert = c.text(s, "tls_certificate", R"("" (TLS is not available in this build))")) {
+    if (!cert->empty()) {
       c.expected(c.position(s, "tls_certificate"), s, "tls_certificate",
-                 R"(an absolute path, or "" for plain HTTP)", check::quote(*cert));
-    } else {
-      out.tls_certificate = *cert;
+                 "\"\": TLS is not available (Debian's CivetWeb 1.15 crashes on HTTPS with "
+                 "OpenSSL 3; use an SSH tunnel or a TLS proxy, see docs/rescue.md)",
+                 check::quote(*cert));
     }
   }
   if (auto file = c.absolute_path(s, "password_file")) out.password_file = *file;
