@@ -94,6 +94,9 @@ void MemoryService::update_level_faults() {
 void MemoryService::record_snapshot(const Domain& domain, const std::string& why,
                                     const std::vector<ProcessInfo>& table) {
   last_top_ = top_by_rss(table, config_.top_n);
+  for (ProcessInfo& p : last_top_) {
+    if (p.cgroup.empty()) scanner_.fill_details(p);  // a cheap scan's row
+  }
   std::vector<EventField> fields{
       {"domain", domain.name},
       {"available_bytes", std::to_string(domain.reading.available_bytes)},
@@ -150,7 +153,6 @@ bool MemoryService::restart_expendable(Domain& domain, const LadderDecision& dec
 }
 
 void MemoryService::kill_victim(Domain& domain, const LadderDecision& decision) {
-  auto table = scanner_.scan(loop_.now());
   ProtectRules rules;
   rules.self = ::getpid();
   for (const std::string& entry : config_.protect) {
@@ -167,7 +169,7 @@ void MemoryService::kill_victim(Domain& domain, const LadderDecision& decision) 
   rules.scope_cgroup = domain.cgroup.empty() ? config_.victim_cgroup : domain.cgroup;
   const VictimOrder order =
       config_.victim == "fastest" ? VictimOrder::fastest : VictimOrder::largest;
-  const auto victim = choose_victim(table, rules, order);
+  const auto [table, victim] = find_victim(domain, rules, order);
   const bool now = decision.relief == Relief::kill_now;
   const std::string how =
       now ? "SIGKILL" : "SIGTERM, SIGKILL after " + std::to_string(config_.grace.count()) + " ms";
@@ -182,15 +184,20 @@ void MemoryService::kill_victim(Domain& domain, const LadderDecision& decision) 
     return;
   }
   const ProcessInfo v = victim->process;
-  std::vector<EventField> fields{{"domain", domain.name},
-                                 {"pid", std::to_string(v.pid)},
-                                 {"comm", v.comm},
-                                 {"exe", v.exe},
-                                 {"cgroup", v.cgroup},
-                                 {"rss_kb", std::to_string(v.rss_kb)},
-                                 {"choice", victim->reason},
-                                 {"signal", how},
-                                 {"dry_run", config_.dry_run ? "true" : "false"}};
+  std::vector<EventField> fields{
+      {"domain", domain.name},
+      {"pid", std::to_string(v.pid)},
+      {"comm", v.comm},
+      {"exe", v.exe},
+      {"cgroup", v.cgroup},
+      {"rss_kb", std::to_string(v.rss_kb)},
+      {"choice", victim->reason},
+      {"signal", how},
+      {"trigger", std::string(sample_trigger_)},
+      {"wake_to_decision_us", std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                 std::chrono::steady_clock::now() - sample_woke_)
+                                                 .count())},
+      {"dry_run", config_.dry_run ? "true" : "false"}};
   record_snapshot(domain, "before killing " + std::to_string(v.pid), table);
   const std::string message = (config_.dry_run ? "dry run: would kill " : "killing ") +
                               std::to_string(v.pid) + " (" + v.comm + "), " + victim->reason +
@@ -218,6 +225,30 @@ void MemoryService::kill_victim(Domain& domain, const LadderDecision& decision) 
     last_kill_ = {{"pid", v.pid},       {"comm", v.comm},        {"rss_kb", v.rss_kb},
                   {"cgroup", v.cgroup}, {"domain", domain_name}, {"reason", reason}};
   });
+}
+
+// A watch's victims come from its own cgroup (a few processes, read in full). The box's
+// come from a cheap scan of every process, sorted by preference, with details (cgroup,
+// exe, oom_score_adj) read only for as many as it takes to find one that is not protected.
+std::pair<std::vector<ProcessInfo>, std::optional<VictimChoice>> MemoryService::find_victim(
+    const Domain& domain, const ProtectRules& rules, VictimOrder order) {
+  if (!domain.cgroup.empty()) {
+    auto table = scanner_.scan_cgroup(domain.cgroup_dir, loop_.now());
+    auto victim = choose_victim(table, rules, order);
+    return {std::move(table), std::move(victim)};
+  }
+  auto table = scanner_.scan(loop_.now());
+  std::sort(table.begin(), table.end(), [order](const ProcessInfo& a, const ProcessInfo& b) {
+    return victim_before(a, b, order);
+  });
+  constexpr std::size_t kChunk = 16;
+  for (std::size_t from = 0; from < table.size(); from += kChunk) {
+    const std::size_t to = std::min(table.size(), from + kChunk);
+    for (std::size_t i = from; i < to; ++i) scanner_.fill_details(table[i]);
+    auto victim = choose_victim(std::span(table).subspan(from, to - from), rules, order);
+    if (victim) return {std::move(table), std::move(victim)};
+  }
+  return {std::move(table), std::nullopt};
 }
 
 void MemoryService::after_record_settles(std::function<void()> then) {

@@ -224,7 +224,8 @@ void MemoryService::sample_watch(Domain& domain, hal::MonoTime now) {
 }
 
 void MemoryService::sample() {
-  const hal::MonoTime now = loop_.now();
+  const hal::MonoTime now = loop_.now();  // cached by the loop when it woke for this event
+  sample_woke_ = now;
   if (!sample_system(now)) return;
   Domain& system = domains_.front();
   const LeakVerdict system_leak =
@@ -254,7 +255,9 @@ void MemoryService::on_pressure(std::string_view /*kind*/) {
   // The kernel says tasks are stalling: look now rather than at the next tick.
   last_pressure_ = loop_.now();
   pressure_seen_ = true;
+  sample_trigger_ = "psi";
   sample();
+  sample_trigger_ = "timer";
 }
 
 void MemoryService::protect_sshd() {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/event_loop.hpp"
@@ -92,6 +93,8 @@ class MemoryService {
   void relieve(Domain& domain, const LadderDecision& decision);
   bool restart_expendable(Domain& domain, const LadderDecision& decision);
   void kill_victim(Domain& domain, const LadderDecision& decision);
+  std::pair<std::vector<ProcessInfo>, std::optional<VictimChoice>> find_victim(
+      const Domain& domain, const ProtectRules& rules, VictimOrder order);
   void record_snapshot(const Domain& domain, const std::string& why,
                        const std::vector<ProcessInfo>& table);
   void after_record_settles(std::function<void()> then);
@@ -125,6 +128,8 @@ class MemoryService {
   std::uint64_t settle_ticket_ = 0;
   std::function<void()> after_settle_;
   bool fast_ = false;
+  hal::MonoTime sample_woke_{};  // when the loop woke for the sample being evaluated
+  std::string_view sample_trigger_ = "timer";
   hal::MonoTime last_pressure_{};
   bool pressure_seen_ = false;
 

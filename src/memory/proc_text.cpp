@@ -1,6 +1,7 @@
 #include "memory/proc_text.hpp"
 
 #include <charconv>
+#include <limits>
 
 namespace lifeline::memory {
 
@@ -117,7 +118,9 @@ int parse_ppid(std::string_view status_text) {
   for_each_line(status_text, [&](std::string_view line) {
     if (!line.starts_with("PPid:")) return;
     const auto value = number(line.substr(5));
-    if (value) ppid = static_cast<int>(*value);
+    if (value && *value <= static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+      ppid = static_cast<int>(*value);
+    }
   });
   return ppid;
 }

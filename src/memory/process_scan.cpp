@@ -17,6 +17,7 @@ namespace lifeline::memory {
 namespace {
 
 constexpr std::size_t kStatusMax = 8192;
+const std::uint64_t kPageKb = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE)) / 1024;
 
 std::optional<pid_t> pid_of(const char* name) {
   pid_t pid = 0;
@@ -42,15 +43,33 @@ void for_each_pid(const std::string& root, F visit) {
 
 }  // namespace
 
-std::optional<ProcessInfo> ProcessScanner::read(pid_t pid) const {
+std::optional<ProcessInfo> ProcessScanner::read_cheap(pid_t pid) const {
   const std::string dir = proc_root_ + "/" + std::to_string(pid);
-  auto status = read_small_file(dir + "/status", kStatusMax);
-  if (!status) return std::nullopt;
+  auto statm = read_small_file(dir + "/statm", 256);
+  if (!statm) return std::nullopt;
+  // "size resident shared text lib data dirty", in pages.
+  std::uint64_t size = 0;
+  std::uint64_t resident = 0;
+  const char* at = statm->data();
+  const char* end = at + statm->size();
+  auto r = std::from_chars(at, end, size);
+  if (r.ec != std::errc{} || r.ptr == end) return std::nullopt;
+  r = std::from_chars(r.ptr + 1, end, resident);
+  if (r.ec != std::errc{}) return std::nullopt;
   ProcessInfo p;
   p.pid = pid;
-  p.ppid = parse_ppid(*status);
+  p.rss_kb = resident * kPageKb;
+  p.kernel_thread = size == 0;  // no address space at all
   p.comm = read_or_empty(dir + "/comm", 64);
   if (!p.comm.empty() && p.comm.back() == '\n') p.comm.pop_back();
+  return p;
+}
+
+bool ProcessScanner::fill_details(ProcessInfo& p) const {
+  const std::string dir = proc_root_ + "/" + std::to_string(p.pid);
+  auto status = read_small_file(dir + "/status", kStatusMax);
+  if (!status) return false;
+  p.ppid = parse_ppid(*status);
   if (auto memory = parse_proc_status_memory(*status)) {
     p.rss_kb = memory->vm_rss_kb;
     p.anon_kb = memory->rss_anon_kb;
@@ -61,25 +80,56 @@ std::optional<ProcessInfo> ProcessScanner::read(pid_t pid) const {
   const ssize_t n = readlink((dir + "/exe").c_str(), target, sizeof target - 1);
   if (n > 0) p.exe.assign(target, static_cast<std::size_t>(n));
   p.cgroup = memory_cgroup_of(read_or_empty(dir + "/cgroup"));
-  p.oom_score_adj = read_oom_score_adj(pid).value_or(0);
+  p.oom_score_adj = read_oom_score_adj(p.pid).value_or(0);
+  return true;
+}
+
+std::optional<ProcessInfo> ProcessScanner::read(pid_t pid) const {
+  auto p = read_cheap(pid);
+  if (!p || !fill_details(*p)) return std::nullopt;
   return p;
+}
+
+void ProcessScanner::note_growth(ProcessInfo& p, hal::MonoTime now,
+                                 std::unordered_map<pid_t, Previous>& seen) const {
+  if (auto it = previous_.find(p.pid); it != previous_.end() && now > it->second.time) {
+    const double seconds = std::chrono::duration<double>(now - it->second.time).count();
+    p.growth_kib_per_s =
+        (static_cast<double>(p.rss_kb) - static_cast<double>(it->second.rss_kb)) / seconds;
+  }
+  seen[p.pid] = Previous{now, p.rss_kb};
 }
 
 std::vector<ProcessInfo> ProcessScanner::scan(hal::MonoTime now) {
   std::vector<ProcessInfo> table;
   std::unordered_map<pid_t, Previous> seen;
   for_each_pid(proc_root_, [&](pid_t pid) {
-    auto p = read(pid);
+    auto p = read_cheap(pid);
     if (!p) return;
-    if (auto it = previous_.find(pid); it != previous_.end() && now > it->second.time) {
-      const double seconds = std::chrono::duration<double>(now - it->second.time).count();
-      p->growth_kib_per_s =
-          (static_cast<double>(p->rss_kb) - static_cast<double>(it->second.rss_kb)) / seconds;
-    }
-    seen[pid] = Previous{now, p->rss_kb};
+    note_growth(*p, now, seen);
     table.push_back(std::move(*p));
   });
   previous_ = std::move(seen);
+  return table;
+}
+
+std::vector<ProcessInfo> ProcessScanner::scan_cgroup(const std::string& cgroup_dir,
+                                                     hal::MonoTime now) {
+  std::vector<ProcessInfo> table;
+  const std::string procs = read_or_empty(cgroup_dir + "/cgroup.procs", 1 << 20);
+  std::size_t at = 0;
+  while (at < procs.size()) {
+    std::size_t end = procs.find('\n', at);
+    if (end == std::string::npos) end = procs.size();
+    const std::string line = procs.substr(at, end - at);
+    at = end + 1;
+    auto pid = pid_of(line.c_str());
+    if (!pid) continue;
+    auto p = read(*pid);
+    if (!p) continue;
+    note_growth(*p, now, previous_);
+    table.push_back(std::move(*p));
+  }
   return table;
 }
 

@@ -21,10 +21,15 @@ namespace lifeline::memory {
 class ProcessScanner {
  public:
   explicit ProcessScanner(std::string proc_root = "/proc") : proc_root_(std::move(proc_root)) {}
-  // Every process that can be read (one that exits mid-scan is skipped). Growth rates are
-  // against the previous scan of the same PID.
+  // Every process, cheaply: PID, comm and resident set (statm) only, so a box with
+  // hundreds of processes is scanned in a few milliseconds. Growth rates are against the
+  // previous scan of the same PID. Fill in the rest with fill_details() where needed.
   std::vector<ProcessInfo> scan(hal::MonoTime now);
-  // One process; nullopt when it is gone.
+  // The processes of one cgroup directory (cgroup.procs), with details.
+  std::vector<ProcessInfo> scan_cgroup(const std::string& cgroup_dir, hal::MonoTime now);
+  // exe, cgroup, oom_score_adj, anon RSS and parent; false when the process is gone.
+  bool fill_details(ProcessInfo& process) const;
+  // One process with details; nullopt when it is gone.
   std::optional<ProcessInfo> read(pid_t pid) const;
   // PIDs whose comm is `name` (cheap: reads only comm).
   [[nodiscard]] std::vector<pid_t> find_by_comm(std::string_view name) const;
@@ -34,6 +39,10 @@ class ProcessScanner {
     hal::MonoTime time;
     std::uint64_t rss_kb = 0;
   };
+  std::optional<ProcessInfo> read_cheap(pid_t pid) const;
+  void note_growth(ProcessInfo& p, hal::MonoTime now,
+                   std::unordered_map<pid_t, Previous>& seen) const;
+
   std::string proc_root_;
   std::unordered_map<pid_t, Previous> previous_;
 };

@@ -59,15 +59,19 @@ Protection protection(const ProcessInfo& p, const ProtectRules& rules) {
   return {};
 }
 
+bool victim_before(const ProcessInfo& a, const ProcessInfo& b, VictimOrder order) {
+  if (order == VictimOrder::fastest && a.growth_kib_per_s != b.growth_kib_per_s) {
+    return a.growth_kib_per_s > b.growth_kib_per_s;
+  }
+  if (a.rss_kb != b.rss_kb) return a.rss_kb > b.rss_kb;
+  return a.pid > b.pid;
+}
+
 std::optional<VictimChoice> choose_victim(std::span<const ProcessInfo> processes,
                                           const ProtectRules& rules, VictimOrder order) {
   const ProcessInfo* best = nullptr;
   const auto better = [&](const ProcessInfo& a, const ProcessInfo& b) {
-    if (order == VictimOrder::fastest && a.growth_kib_per_s != b.growth_kib_per_s) {
-      return a.growth_kib_per_s > b.growth_kib_per_s;
-    }
-    if (a.rss_kb != b.rss_kb) return a.rss_kb > b.rss_kb;
-    return a.pid > b.pid;
+    return victim_before(a, b, order);
   };
   for (const auto& p : processes) {
     if (p.rss_kb == 0 || protection(p, rules).is_protected) continue;

@@ -51,6 +51,10 @@ struct VictimChoice {
   std::string reason;  // "largest resident set: 812 MiB" — recorded before the kill
 };
 
+// The order choose_victim prefers: true when `a` is the better victim than `b` (protection
+// aside). Callers that fill in details lazily sort by it and ask in chunks.
+bool victim_before(const ProcessInfo& a, const ProcessInfo& b, VictimOrder order);
+
 // The victim among unprotected processes (and within rules.scope_cgroup): the largest
 // resident set, or the fastest growing (ties to the larger); nullopt when none qualifies.
 // Equal keys go to the higher PID, the younger process, so the choice is deterministic.

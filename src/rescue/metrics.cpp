@@ -184,6 +184,54 @@ void blackbox_metrics(Writer& w, const Snapshot& s) {
             number(part(blackbox, "records_dropped")));
 }
 
+void memory_metrics(Writer& w, const Snapshot& s) {
+  const json& memory = part(s.status, "memory");
+  if (!memory.is_object()) return;
+  w.gauge("lifeline_memory_available_bytes", "MemAvailable as lifeline last sampled it.",
+          number(part(memory, "mem_available_bytes")));
+  w.gauge("lifeline_memory_total_bytes", "MemTotal.", number(part(memory, "mem_total_bytes")));
+  w.gauge("lifeline_swap_free_bytes", "Free swap.", number(part(memory, "swap_free_bytes")));
+  w.gauge("lifeline_swap_total_bytes", "Total swap.", number(part(memory, "swap_total_bytes")));
+  const json& psi = part(memory, "psi");
+  if (psi.is_object()) {
+    w.family("lifeline_memory_pressure_avg10_ratio", "gauge",
+             "Memory PSI over 10 s: the share of time tasks stalled on memory.");
+    w.sample("lifeline_memory_pressure_avg10_ratio", label("kind", "some"),
+             number(part(psi, "some_avg10")) / 100);
+    if (part(psi, "full_avg10").is_number()) {
+      w.sample("lifeline_memory_pressure_avg10_ratio", label("kind", "full"),
+               number(part(psi, "full_avg10")) / 100);
+    }
+  }
+  const json& domains = part(memory, "domains");
+  if (domains.is_array() && !domains.empty()) {
+    w.family("lifeline_memory_leak_eta_seconds", "gauge",
+             "Time until the domain runs out of memory at its trend; absent when not shrinking.");
+    for (const auto& domain : domains) {
+      const json& eta = part(domain, "eta_s");
+      if (!eta.is_number()) continue;
+      const json& name = part(domain, "name");
+      w.sample("lifeline_memory_leak_eta_seconds",
+               label("domain", name.is_string() ? name.get<std::string>() : "?"), number(eta));
+    }
+  }
+  const json& kills = part(memory, "kills");
+  if (kills.is_object()) {
+    w.family("lifeline_oom_kills_total", "counter",
+             "Processes killed for memory since lifeline started, by who killed them.");
+    w.sample("lifeline_oom_kills_total", label("by", "kernel"),
+             number(part(kills, "kernel_logged")) + number(part(kills, "kernel_unlogged")));
+    w.sample("lifeline_oom_kills_total", label("by", "lifeline"), number(part(kills, "lifeline")));
+  }
+  const json& ssh = part(memory, "ssh");
+  if (ssh.is_object()) {
+    w.gauge("lifeline_ssh_up", "1 while sshd sends its banner to lifeline's probe.",
+            part(ssh, "reachable") == true ? 1 : 0);
+    w.counter("lifeline_ssh_restarts_total", "Restarts of the ssh unit by lifeline.",
+              number(part(ssh, "restarts")));
+  }
+}
+
 }  // namespace
 
 std::string render_metrics(const Snapshot& snapshot) {
@@ -193,6 +241,7 @@ std::string render_metrics(const Snapshot& snapshot) {
   agent_metrics(w, snapshot);
   motion_metrics(w, snapshot);
   watchdog_metrics(w, snapshot);
+  memory_metrics(w, snapshot);
   blackbox_metrics(w, snapshot);
   return out;
 }

@@ -4,6 +4,7 @@
 
 #include "rescue/auth.hpp"
 #include "rescue/escape.hpp"
+#include "rescue/page_html.hpp"
 
 namespace lifeline::rescue {
 
@@ -41,29 +42,6 @@ o=document.getElementById(i);if(n&&o)o.replaceWith(document.importNode(n,true));
 .catch(function(){});},5000);
 )";
 
-std::string text_of(const json& value) {
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_null()) return "-";
-  if (value.is_boolean()) return value.get<bool>() ? "yes" : "no";
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-const json& part(const json& object, const char* key) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  const auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
-
-void row(std::string& out, std::string_view label, const std::string& value,
-         const char* id = nullptr) {
-  out += "<tr><th>";
-  append_html(out, label);
-  out += id != nullptr ? std::string("</th><td id=\"") + id + "\">" : std::string("</th><td>");
-  append_html(out, value);
-  out += "</td></tr>";
-}
-
 std::string time_text(std::int64_t realtime_us) {
   const std::time_t seconds = static_cast<std::time_t>(realtime_us / 1000000);
   std::tm tm{};
@@ -71,34 +49,6 @@ std::string time_text(std::int64_t realtime_us) {
   char buffer[32];
   std::strftime(buffer, sizeof buffer, "%m-%d %H:%M:%S", &tm);
   return buffer;
-}
-
-// Any capability's part (memory, ssh, duplicates...) as rows of its plain values: the page
-// shows what the agent exposes without knowing each part's shape in advance.
-void generic_part(std::string& out, const char* title, const json& value) {
-  out += "<section><h2>";
-  append_html(out, title);
-  out += "</h2>";
-  if (!value.is_object()) {
-    out += "<p class=\"muted\">not monitored on this robot</p></section>";
-    return;
-  }
-  out += "<table>";
-  for (const auto& [key, item] : value.items()) {
-    if (item.is_object()) continue;
-    if (item.is_array()) {
-      std::string names;
-      for (const auto& element : item) {
-        const json& name = part(element, "name");
-        names += (names.empty() ? "" : ", ") + (name.is_null() ? text_of(element) : text_of(name));
-        if (names.size() > 300) break;
-      }
-      row(out, key, names.empty() ? "none" : names);
-    } else {
-      row(out, key, text_of(item));
-    }
-  }
-  out += "</table></section>";
 }
 
 void overview(std::string& out, const json& status) {
@@ -282,9 +232,9 @@ std::string render_page(const Snapshot& snapshot, const PageView& view) {
   }
   overview(out, status);
   motion_part(out, part(status, "motion"));
-  generic_part(out, "Memory", part(status, "memory"));
+  memory_part(out, part(status, "memory"));
   watchdog_part(out, status);
-  generic_part(out, "SSH", part(status, "ssh"));
+  ssh_part(out, part(part(status, "memory"), "ssh"));
   generic_part(out, "Duplicate services", part(status, "duplicates"));
   out += "</main></div><main>";
   // The live part above is refreshed by the script; the forms below stay as they are.

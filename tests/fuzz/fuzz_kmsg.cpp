@@ -1,6 +1,6 @@
 // Any bytes as a /dev/kmsg record stream, a pressure file, /proc/meminfo, /proc/PID/status,
-// memory.stat and /proc/vmstat: parsing must never crash, hang or leak, every error has a message,
-// and every emitted OOM kill has a positive pid.
+// memory.stat, /proc/vmstat, /proc/PID/cgroup and cgroup limit files: parsing must never crash,
+// hang or leak, every error has a message, and every emitted OOM kill has a positive pid.
 //
 // Input: records separated by NUL bytes (a read() from /dev/kmsg returns one record); the
 // whole input is also given to every whole-file parser.
@@ -8,10 +8,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "memory/kmsg_oom.hpp"
 #include "memory/meminfo.hpp"
+#include "memory/proc_text.hpp"
 #include "memory/psi.hpp"
 
 namespace {
@@ -66,5 +68,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto status = parse_proc_status_memory(input); !status) check_error(status.error());
   if (auto stat = parse_cgroup_memory_stat(input); !stat) check_error(stat.error());
   (void)parse_vmstat_oom_kill(input);
+  // The memory guard's small-file parsers (proc_text.hpp).
+  const VmStat vm = parse_vmstat(input);
+  if (vm.oom_kill != 0 && !vm.has_oom_kill) std::abort();
+  const std::string cgroup = memory_cgroup_of(input);
+  if (cgroup.size() > input.size()) std::abort();
+  if (auto limit = parse_memory_limit(input); limit && *limit >= (std::uint64_t{1} << 62)) {
+    std::abort();  // "no limit" must never come back as a number
+  }
+  (void)parse_counter(input);
+  (void)parse_inactive_file(input);
+  if (parse_ppid(input) < 0) std::abort();
   return 0;
 }

@@ -24,3 +24,9 @@ memory_guard_setup() {
   return 0
 }
 SETUP_HOOKS+=(memory_guard_setup)
+
+# ./dev bench: the memory guard's relief latency and idle cost.
+memory_guard_bench() {
+  python3 bench/memory_scenarios.py build/bench
+}
+BENCH_HOOKS+=(memory_guard_bench)

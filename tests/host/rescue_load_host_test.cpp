@@ -141,10 +141,24 @@ TEST(RescueLoadHost, TwoHundredConcurrentClientsAreAllAnsweredByBoundedThreads) 
 
 TEST(RescueLoadHost, PromtoolAcceptsTheMetrics) {
   if (!have("/usr/bin/promtool")) GTEST_SKIP() << "promtool missing: ./dev installs prometheus";
-  RescueRig rig;
+  // Every family present: motion, and the memory guard (dry run) with an SSH probe that
+  // finds nothing listening.
+  RescueRig rig(std::string("[motion]\nenabled = true\nprotocol = \"none\"\n[motion.app]\n") +
+                "pidfile = \"/nonexistent/app.pid\"\n[memory]\nenabled = true\ndry_run = true\n" +
+                "[memory.ssh]\nport = " + std::to_string(free_port()) + "\n");
   ASSERT_TRUE(rig.start()) << rig.agent->output();
-  const HttpReply metrics = http(rig.port, {"GET", "/metrics"});
-  ASSERT_EQ(metrics.status, 200);
+  HttpReply metrics;
+  ASSERT_TRUE(eventually(
+      [&] {
+        metrics = http(rig.port, {"GET", "/metrics"});
+        return metrics.body.find("lifeline_ssh_up") != std::string::npos;
+      },
+      10s))
+      << metrics.body << rig.agent->output();
+  for (const char* family : {"lifeline_motors_armed", "lifeline_memory_available_bytes",
+                             "lifeline_oom_kills_total", "lifeline_blackbox_records_total"}) {
+    EXPECT_NE(metrics.body.find(family), std::string::npos) << family;
+  }
   write_file(rig.dir.file("metrics.txt"), metrics.body);
   const std::string command = "/usr/bin/promtool check metrics < " + rig.dir.file("metrics.txt") +
                               " > " + rig.dir.file("promtool.out") + " 2>&1";

@@ -113,6 +113,46 @@ TEST_F(RescueEventsApi, MetricsComeFromTheSnapshotWithEveryFaultCode) {
   EXPECT_EQ(&snapshots.current()->metrics_text(), &snapshots.current()->metrics_text());
 }
 
+nlohmann::json memory_status() {
+  return {{"mem_total_bytes", 4294967296},
+          {"mem_available_bytes", 1073741824},
+          {"swap_total_bytes", 0},
+          {"swap_free_bytes", 0},
+          {"psi", {{"some_avg10", 12.5}, {"full_avg10", 3.0}}},
+          {"domains", {{{"name", "system"}, {"level", "warn"}, {"leak", true}, {"eta_s", 90}}}},
+          {"top", {{{"comm", "<svg onload=x>"}, {"rss_kb", 900000}}}},
+          {"kills", {{"lifeline", 1}, {"kernel_logged", 2}, {"kernel_unlogged", 0}}},
+          {"ssh", {{"reachable", false}, {"address", "127.0.0.1:22"}, {"restarts", 1}}}};
+}
+
+TEST(RescueMetrics, MemoryPartWhenTheGuardPublishesOne) {
+  Snapshot snapshot;
+  snapshot.status = {{"state", "degraded"}, {"memory", memory_status()}};
+  const std::string text = render_metrics(snapshot);
+  EXPECT_NE(text.find("lifeline_memory_available_bytes 1073741824\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("lifeline_memory_pressure_avg10_ratio{kind=\"some\"} 0.125\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("lifeline_memory_leak_eta_seconds{domain=\"system\"} 90\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("lifeline_oom_kills_total{by=\"kernel\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("lifeline_oom_kills_total{by=\"lifeline\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("lifeline_ssh_up 0\n"), std::string::npos);
+}
+
+TEST_F(RescueEventsApi, PageShowsMemoryAndSshWithProcessNamesEscaped) {
+  nlohmann::json status = test::sample_status();
+  status["memory"] = memory_status();
+  publish(status);
+  const std::string body = app().handle(get("/")).body;
+  EXPECT_NE(body.find("<td id=\"mem-available\">1024 MiB of 4096 MiB</td>"), std::string::npos);
+  EXPECT_NE(body.find("some 12.50 %, full 3.00 %"), std::string::npos);
+  EXPECT_NE(body.find("warn, growing, full in 90 s"), std::string::npos);
+  EXPECT_NE(body.find("kernel 2, lifeline 1"), std::string::npos);
+  EXPECT_NE(body.find("&lt;svg onload=x&gt; 900000 KiB"), std::string::npos);
+  EXPECT_EQ(body.find("<svg"), std::string::npos);
+  EXPECT_NE(body.find("<td id=\"ssh\">NOT answering</td>"), std::string::npos);
+}
+
 TEST(RescueMetrics, LabelValuesAreEscaped) {
   std::string out;
   append_label_value(out, "a\"b\\c\nd\x01");

@@ -3,10 +3,15 @@
 // so the memory is really resident. Prints "ready <pid>" once it holds its first block.
 //   memory_hog [--cgroup DIR] [--name COMM] [--hold MIB] [--rate MIB_PER_S] [--max MIB]
 //              [--delay SECONDS]   (growth starts after this)
+//              [--mark MIB --times FILE]  (CLOCK_MONOTONIC ns when MIB were reached, and
+//                                          when SIGTERM arrived, appended to FILE)
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +21,26 @@
 #include <vector>
 
 namespace {
+
+int g_times_fd = -1;
+
+long long monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+}
+
+void write_time(const char* what) {
+  if (g_times_fd < 0) return;
+  char line[64];
+  const int n = std::snprintf(line, sizeof line, "%s %lld\n", what, monotonic_ns());
+  if (n > 0) (void)!write(g_times_fd, line, static_cast<std::size_t>(n));
+}
+
+void on_sigterm(int /*signo*/) {
+  write_time("sigterm");  // snprintf and write: fine for a benchmark's handler
+  _exit(0);
+}
 
 constexpr std::size_t kMiB = 1024 * 1024;
 
@@ -35,6 +60,8 @@ int main(int argc, char** argv) {
   double rate = 0;
   long max = 1 << 20;
   double delay = 0;
+  long mark = -1;
+  std::string times;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string key = argv[i];
     const char* value = argv[i + 1];
@@ -44,6 +71,8 @@ int main(int argc, char** argv) {
     if (key == "--rate") rate = std::atof(value);
     if (key == "--max") max = std::atol(value);
     if (key == "--delay") delay = std::atof(value);
+    if (key == "--mark") mark = std::atol(value);
+    if (key == "--times") times = value;
   }
   if (!cgroup.empty()) {
     std::ofstream procs(cgroup + "/cgroup.procs");
@@ -54,6 +83,10 @@ int main(int argc, char** argv) {
     }
   }
   if (!name.empty()) prctl(PR_SET_NAME, name.c_str(), 0, 0, 0);
+  if (!times.empty()) {
+    g_times_fd = ::open(times.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    std::signal(SIGTERM, on_sigterm);
+  }
   std::vector<char*> blocks;
   for (long i = 0; i < hold; ++i) touch_new_block(blocks);
   std::printf("ready %d\n", getpid());
@@ -66,6 +99,9 @@ int main(int argc, char** argv) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() - delay;
     if (seconds < 0) continue;
     const auto target = static_cast<long>(static_cast<double>(hold) + rate * seconds);
-    while (static_cast<long>(blocks.size()) < std::min(target, max)) touch_new_block(blocks);
+    while (static_cast<long>(blocks.size()) < std::min(target, max)) {
+      touch_new_block(blocks);
+      if (static_cast<long>(blocks.size()) == mark) write_time("mark");
+    }
   }
 }
