@@ -27,6 +27,10 @@ class RigError(Exception):
     pass
 
 
+class NoConsole(RigError):
+    """The guest printed nothing at all: QEMU or firmware, before Linux's first line."""
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -188,7 +192,8 @@ class Vm:
             "-kernel", os.path.join(self.image, "vmlinuz"),
             "-initrd", os.path.join(self.image, "initrd.img"),
             "-append", "root=/dev/vda rw console=ttyS0,115200 loglevel=4 panic=-1 "
-                       "random.trust_cpu=on systemd.show_status=1 tsc=reliable",
+                       "random.trust_cpu=on systemd.show_status=1 "
+                       "earlyprintk=serial,ttyS0,115200",
             "-drive", f"file={overlay},if=virtio,format=qcow2,cache=unsafe",
             "-device", "i6300esb", "-watchdog-action", "reset",
             "-netdev", f"user,id=net0,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22",
@@ -272,6 +277,18 @@ class Vm:
     def __exit__(self, *exc):
         self.stop()
 
+    def diagnose(self):
+        """Where the vCPUs are, for a guest that stopped answering (saved to cpu.txt)."""
+        try:
+            status = self.qmp.command("query-status", timeout=3).get("return")
+            regs = self.qmp.command("human-monitor-command", timeout=5,
+                                    **{"command-line": "info registers -a"}).get("return", "")
+            with open(os.path.join(self.dir, "cpu.txt"), "w") as f:
+                f.write(f"{status}\n{regs}")
+            return f"qemu status {status}; registers in cpu.txt"
+        except Exception as e:
+            return f"qemu not answering QMP: {e}"
+
     def console_tail(self, n=60):
         lines = self.console.data().decode(errors="replace").splitlines()
         return "\n".join(lines[-n:])
@@ -290,6 +307,11 @@ class Vm:
                 if seen >= count:
                     return t
             return None
+        if count == 1:
+            try:
+                self.console.wait_for(lambda s: s.data(), 60, "the guest's first console byte")
+            except RigError as e:
+                raise NoConsole(f"{e} ({self.diagnose()})")
         t = self.rig.wait_for(ready, timeout, f"boot #{count} to reach multi-user (RIG-READY)")
         line = self.ready_lines()[count - 1]
         fields = dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv)

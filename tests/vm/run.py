@@ -18,14 +18,14 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rig import SSH_OPTIONS, RigError, Vm  # noqa: E402
+from rig import SSH_OPTIONS, NoConsole, RigError, Vm  # noqa: E402
 from scenarios import CAPABILITIES, REQUIRES, SCENARIOS, Skip  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SKIP = 77
 
 
-def run_one(name, image, runs):
+def run_one(name, image, runs, retry=True):
     fn = SCENARIOS[name]
     print(f"== vm scenario {name}: {(fn.__doc__ or '').strip().splitlines()[0]}", flush=True)
     need = REQUIRES.get(name)
@@ -40,6 +40,13 @@ def run_one(name, image, runs):
         vm.collect()
         print(f"PASSED {name} in {time.monotonic() - t0:.0f} s", flush=True)
         return 0
+    except NoConsole as e:
+        if not retry:
+            raise
+        # Not lifeline's doing: the guest never reached Linux's first line. Said loudly, once.
+        print(f"RETRY {name}: {e}", flush=True)
+        vm.stop()
+        return run_one(name, image, runs, retry=False)
     except Skip as e:
         print(f"SKIPPED {name}: {e}", flush=True)
         return SKIP
@@ -48,6 +55,7 @@ def run_one(name, image, runs):
             traceback.print_exc()
         print(f"FAILED {name} after {time.monotonic() - t0:.0f} s: {e}", flush=True)
         if vm.proc is not None:
+            print(vm.diagnose(), flush=True)
             vm.collect()
             print("--- console tail ---\n" + vm.console_tail() + "\n---", flush=True)
         print(f"artefacts: {vm.dir}", flush=True)

@@ -182,7 +182,7 @@ def scenario_boot(vm):
 
 
 def scenario_clean_stop(vm):
-    """systemctl stop lifeline disarms with the magic close: no reset follows."""
+    """systemctl stop lifeline disarms (magic close): no reset; a clean reboot is clean_reboot."""
     boot(vm)
     t0 = time.time()
     vm.ssh("systemctl stop lifeline")
@@ -197,6 +197,17 @@ def scenario_clean_stop(vm):
     check(st["history"]["last_start_reason"] == "agent_restart",
           f"restart reason {st['history']['last_start_reason']}")
     note("restart: agent_restart")
+    # A clean reboot is not a watchdog reset: i6300esb reports boot status 0.
+    t0 = time.time()
+    vm.ssh("systemctl reboot", check=False)
+    boot(vm, count=2)
+    st = status(vm)
+    check(not vm.qmp.named("WATCHDOG", since=t0), "a WATCHDOG event during a clean reboot")
+    check(st["history"]["last_start_reason"] == "clean_reboot",
+          f"start reason after systemctl reboot: {st['history']['last_start_reason']}")
+    check(st["watchdog"]["boot_status"] == 0, f"boot status {st['watchdog']['boot_status']}")
+    check("unclean_reset" not in fault_names(st), f"faults {fault_names(st)}")
+    note("systemctl reboot: clean_reboot, boot status 0, no unclean_reset")
 
 
 def scenario_watchdog_hang(vm):
