@@ -52,10 +52,10 @@ def stop(proc):
     proc.wait(timeout=15)
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS"):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -99,6 +99,7 @@ def main():
         proc, _ = start(binary, tmp, rescue=False)
         time.sleep(2)
         rss_without = rss_kib(proc.pid)
+        anon_without = rss_kib(proc.pid, "RssAnon")
         stop(proc)
     with tempfile.TemporaryDirectory() as tmp:
         proc, port = start(binary, tmp, rescue=True)
@@ -111,6 +112,7 @@ def main():
                 p50, p99 = latencies(port, path, 500, pause=0.002)
                 print(f"rescue idle {path}: p50 {p50:.2f} ms, p99 {p99:.2f} ms (500 requests)")
             rss_idle = rss_kib(proc.pid)
+            anon_idle = rss_kib(proc.pid, "RssAnon")
             wrk = shutil.which("wrk")
             if wrk:
                 load = subprocess.Popen([wrk, "-t2", "-c16", f"-d{seconds}s", "--latency",
@@ -128,8 +130,9 @@ def main():
                 wrk99 = re.search(r"\s99%\s+(\S+)", out)
                 print(f"wrk -t2 -c16 /metrics: {rate.group(1) if rate else '?'} requests/s, "
                       f"wrk's own p99 {wrk99.group(1) if wrk99 else '?'}")
-                print(f"lifeline RSS: {rss_without} KiB without [rescue], {rss_idle} KiB with it "
-                      f"idle (+{rss_idle - rss_without} KiB), {peak} KiB peak under load")
+                print(f"lifeline VmRSS: {rss_without} KiB without [rescue], {rss_idle} KiB with it "
+                      f"idle (+{rss_idle - rss_without} KiB), {peak} KiB peak under load; "
+                      f"RssAnon {anon_without} -> {anon_idle} KiB")
             else:
                 print("wrk missing: ./dev installs it; load figures skipped")
                 print(f"lifeline RSS: {rss_without} KiB without [rescue], {rss_idle} KiB with it")
