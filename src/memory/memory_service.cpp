@@ -137,6 +137,19 @@ void MemoryService::start_monitors() {
       psi_.reset();
     }
   }
+  // A watched unit's own pressure, where cgroup v2 has it: the unit stalling wakes the
+  // guard like the box stalling does.
+  for (const Domain& domain : domains_) {
+    if (!config_.psi.enabled || !domain.v2) continue;
+    auto monitor =
+        std::make_unique<PsiMonitor>(domain.cgroup_dir + "/memory.pressure", config_.psi,
+                                     [this](std::string_view kind) { on_pressure(kind); });
+    if (auto s = monitor->start(loop_); !s) {
+      monitor_problems_.push_back(domain.name + ": no PSI triggers: " + s.error().message);
+      continue;
+    }
+    watch_psi_.push_back(std::move(monitor));
+  }
   if (config_.kmsg) {
     kmsg_ = std::make_unique<KmsgMonitor>(paths_.kmsg, config_.kmsg_backlog,
                                           [this](const OomKill& kill) { on_oom_kill(kill); });

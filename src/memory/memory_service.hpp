@@ -116,6 +116,7 @@ class MemoryService {
   ProcessScanner scanner_;
   std::vector<Domain> domains_;  // [0] is the system
   std::unique_ptr<PsiMonitor> psi_;
+  std::vector<std::unique_ptr<PsiMonitor>> watch_psi_;  // cgroup v2 memory.pressure
   std::unique_ptr<KmsgMonitor> kmsg_;
   std::unique_ptr<SshProbe> ssh_;
   SshPolicy ssh_policy_;

@@ -203,14 +203,16 @@ void MotionService::on_unit(const UnitState& state, const std::vector<UnitChange
                           "systemd MainPID of " + config_.app.unit);
     }
     if (change == UnitChange::became_failed) {
-      sink_.record(Event{EventKind::app_exited,
-                         std::nullopt,
-                         Severity::warning,
-                         config_.app.unit + " failed: " +
-                             describe_exit(state.exec_main_code, state.exec_main_status),
-                         {{"result", state.result},
-                          {"exit", systemd_exit_text(state.exec_main_code, state.exec_main_status)},
-                          {"n_restarts", std::to_string(state.n_restarts)}}});
+      sink_.record(
+          Event{EventKind::app_exited,
+                std::nullopt,
+                Severity::warning,
+                config_.app.unit +
+                    " failed: " + describe_exit(state.exec_main_code, state.exec_main_status) +
+                    (state.result == "oom-kill" ? " (systemd: killed by the OOM killer)" : ""),
+                {{"result", state.result},
+                 {"exit", systemd_exit_text(state.exec_main_code, state.exec_main_status)},
+                 {"n_restarts", std::to_string(state.n_restarts)}}});
     }
   }
 }
