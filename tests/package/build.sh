@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Build lifeline for a Debian architecture the way the package ships it, and optionally
+# turn it into a .deb.
+#   tests/package/build.sh compile ARCH [BUILD_DIR] [--tests]   configure + build
+#   tests/package/build.sh deb ARCH [OUT_DIR]                    compile, stage, dpkg-deb
+# ARCH is amd64 (native, build/deb), arm64 or armhf (cross, build/cross-ARCH with the
+# toolchain/ files). Flags come from dpkg-buildflags (hardening=+all), the build is
+# Release, prefix /usr (so LIFELINE_BOARDS_DIR is /usr/share/lifeline/boards), and
+# libgpiod/libserialport are linked from their static archives (LIFELINE_STATIC_HWLIBS).
+# Environment: JOBS (parallel jobs); LIFELINE_BUILD_TARGETS for `compile`. For tests: LIFELINE_DEB_VERSION overrides the version (default: the CMake
+# project version); LIFELINE_DEB_CONFFILE_NOTE appends a comment line to the shipped
+# default configuration (so an upgrade test can ship a changed conffile).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
+HERE=$ROOT/tests/package
+JOBS=${JOBS:-$(nproc)}
+
+die() { echo "build.sh: $*" >&2; exit 1; }
+
+triplet_of() {
+  case $1 in
+    amd64) echo x86_64-linux-gnu ;;
+    arm64) echo aarch64-linux-gnu ;;
+    armhf) echo arm-linux-gnueabihf ;;
+    *) die "unknown architecture '$1' (amd64, arm64, armhf)" ;;
+  esac
+}
+
+default_build_dir() {
+  if [[ $1 == amd64 ]]; then echo "$ROOT/build/deb"; else echo "$ROOT/build/cross-$1"; fi
+}
+
+buildflag() {  # arch name
+  (cd "$ROOT" && DEB_HOST_ARCH=$1 DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get "$2")
+}
+
+# compile ARCH DIR TESTS(0/1)
+compile() {
+  local arch=$1 dir=$2 tests=$3 triplet
+  triplet=$(triplet_of "$arch")
+  local cmake_args=(-S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
+    -DCMAKE_INSTALL_PREFIX=/usr -DLIFELINE_STATIC_HWLIBS=ON -DLIFELINE_BENCH=OFF)
+  if ((tests)); then cmake_args+=(-DLIFELINE_TESTS=ON); else cmake_args+=(-DLIFELINE_TESTS=OFF); fi
+  local overlay=${LIFELINE_CROSS_OVERLAY:-$ROOT/.cache/package/overlay-$arch} overlay_ld=""
+  if [[ $arch != amd64 ]]; then
+    cmake_args+=(-DCMAKE_TOOLCHAIN_FILE="$ROOT/toolchain/$triplet.cmake")
+    # Target libraries unpacked outside multiarch (see dev-package.sh), when there are any.
+    if [[ -d $overlay ]]; then
+      cmake_args+=(-DLIFELINE_CROSS_OVERLAY="$overlay")
+      overlay_ld=" -Wl,-rpath-link,$overlay/usr/lib/$triplet:$overlay/lib/$triplet"
+    fi
+  fi
+  # Debian's hardening flags for the target architecture (PIE, relro/now, stack
+  # protector, fortify); -ffile-prefix-map keeps the build path out of the binary.
+  local cppflags cxxflags cflags ldflags
+  cppflags=$(buildflag "$arch" CPPFLAGS)
+  cxxflags=$(buildflag "$arch" CXXFLAGS)
+  cflags=$(buildflag "$arch" CFLAGS)
+  ldflags=$(buildflag "$arch" LDFLAGS)
+  # _FORTIFY_SOURCE marks write/read/ftruncate warn_unused_result, which a (void) cast
+  # does not silence in GCC: three best-effort calls in src/ warn (reported, not fatal).
+  cxxflags+=" -Wno-error=unused-result"
+  cmake_args+=(-DCMAKE_CXX_FLAGS="$cppflags $cxxflags" -DCMAKE_C_FLAGS="$cppflags $cflags"
+    -DCMAKE_EXE_LINKER_FLAGS="$ldflags$overlay_ld")
+  cmake "${cmake_args[@]}" >/dev/null
+  # LIFELINE_BUILD_TARGETS="lifeline unit_tests" builds only those (the cross tests).
+  local targets=()
+  [[ -n ${LIFELINE_BUILD_TARGETS:-} ]] && read -ra targets <<<"--target $LIFELINE_BUILD_TARGETS"
+  cmake --build "$dir" -j "$JOBS" "${targets[@]}"
+}
+
+# The architecture a binary was built for, read from its ELF header.
+check_elf_arch() {  # file arch
+  local want
+  case $2 in
+    amd64) want='x86-64' ;;
+    arm64) want='AArch64' ;;
+    armhf) want='ARM$' ;;
+  esac
+  readelf -h "$1" | grep -E "Machine:.*$want" >/dev/null ||
+    die "$1 is not an $2 binary: $(readelf -h "$1" | grep Machine:)"
+}
+
+gz() { gzip -9n <"$1" >"$2"; }
+
+deb() {
+  local arch=$1 out=${2:-$ROOT/build/deb}
+  local dir version triplet
+  dir=$(default_build_dir "$arch")
+  triplet=$(triplet_of "$arch")
+  compile "$arch" "$dir" "$([[ $arch == amd64 ]] && echo 0 || echo 1)"
+  version=${LIFELINE_DEB_VERSION:-$(sed -n 's/^project(lifeline VERSION \([0-9.]*\).*/\1/p' "$ROOT/CMakeLists.txt")}
+  [[ -n $version ]] || die "no version"
+
+  local work=$dir/pkg
+  local stage=$work/lifeline
+  rm -rf "$work"
+  mkdir -p "$stage/DEBIAN" "$work/debian"
+  # Binary (stripped with the target's strip) and board files, via the CMake install rules.
+  DESTDIR=$stage cmake --install "$dir" --strip >/dev/null
+  check_elf_arch "$stage/usr/bin/lifeline" "$arch"
+  [[ -f $stage/usr/share/lifeline/boards/pi4.toml ]] || die "boards not installed"
+  strings "$stage/usr/bin/lifeline" | grep -qx /usr/share/lifeline/boards ||
+    die "the binary's LIFELINE_BOARDS_DIR is not /usr/share/lifeline/boards"
+
+  # The systemd unit (bookworm still installs units under /lib).
+  install -D -m 0644 "$ROOT/systemd/lifeline.service" "$stage/lib/systemd/system/lifeline.service"
+  # The default configuration: the documented example, every key at its default.
+  install -D -m 0644 "$ROOT/docs/examples/lifeline.toml" "$stage/etc/lifeline/lifeline.toml"
+  if [[ -n ${LIFELINE_DEB_CONFFILE_NOTE:-} ]]; then
+    printf '# %s\n' "$LIFELINE_DEB_CONFFILE_NOTE" >>"$stage/etc/lifeline/lifeline.toml"
+  fi
+  echo /etc/lifeline/lifeline.toml >"$stage/DEBIAN/conffiles"
+
+  # Documentation: README and docs/ (compressed when larger than 4 KiB, as Debian does,
+  # except README.md which the unit's Documentation= names), examples, man pages.
+  local doc=$stage/usr/share/doc/lifeline f
+  install -d "$doc/examples"
+  install -m 0644 "$ROOT/README.md" "$doc/README.md"
+  for f in "$ROOT"/docs/*.md; do
+    if (($(stat -c %s "$f") > 4096)); then
+      gz "$f" "$doc/$(basename "$f").gz"
+    else
+      install -m 0644 "$f" "$doc/"
+    fi
+  done
+  install -m 0644 "$ROOT/systemd/app-lockout.conf.example" "$doc/examples/"
+  gz "$ROOT/docs/examples/lifeline.toml" "$doc/examples/lifeline.toml.gz"
+  install -m 0644 "$HERE/debian/copyright" "$doc/copyright"
+  # A native package: the changelog is changelog.gz, its top entry this version.
+  local date
+  date=$(date -R -d "@$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || date +%s)")
+  sed -e "s/@VERSION@/$version/" -e "s/@DATE@/$date/" "$HERE/debian/changelog.in" |
+    gzip -9n >"$doc/changelog.gz"
+  install -d "$stage/usr/share/man/man8" "$stage/usr/share/man/man5"
+  gz "$ROOT/docs/man/lifeline.8" "$stage/usr/share/man/man8/lifeline.8.gz"
+  gz "$ROOT/docs/man/lifeline.toml.5" "$stage/usr/share/man/man5/lifeline.toml.5.gz"
+
+  # Maintainer scripts.
+  local s
+  for s in postinst prerm postrm; do
+    install -m 0755 "$HERE/debian/$s" "$stage/DEBIAN/$s"
+  done
+
+  # Depends: from dpkg-shlibdeps (the shlibs/symbols files of the target's libraries,
+  # installed through multiarch for a cross build).
+  printf 'Source: lifeline\n\nPackage: lifeline\nArchitecture: any\n' >"$work/debian/control"
+  local shlibs
+  shlibs=$(cd "$work" && DEB_HOST_ARCH=$arch DEB_HOST_MULTIARCH=$triplet \
+    dpkg-shlibdeps -O -e lifeline/usr/bin/lifeline 2>"$work/shlibdeps.log") ||
+    { cat "$work/shlibdeps.log" >&2; die "dpkg-shlibdeps failed"; }
+  shlibs=${shlibs#shlibs:Depends=}
+  [[ -n $shlibs ]] || die "dpkg-shlibdeps found no dependencies"
+
+  local size
+  size=$(du -k -s --exclude=DEBIAN "$stage" | cut -f1)
+  sed -e "s/@ARCH@/$arch/" -e "s/@VERSION@/$version/" -e "s/@DEPENDS@/$shlibs/" \
+    -e "s/@SIZE@/$size/" "$HERE/debian/control.in" >"$stage/DEBIAN/control"
+  (cd "$stage" && find . -path ./DEBIAN -prune -o -type f -printf '%P\n' | LC_ALL=C sort |
+    xargs md5sum >DEBIAN/md5sums)
+
+  mkdir -p "$out"
+  local deb=$out/lifeline_${version}_${arch}.deb
+  # Files owned by root whoever builds; dates from the last commit (reproducible).
+  SOURCE_DATE_EPOCH=$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || date +%s) \
+    dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" >/dev/null
+  echo "$deb"
+}
+
+case ${1:-} in
+  compile)
+    [[ $# -ge 2 ]] || die "usage: build.sh compile ARCH [BUILD_DIR] [--tests]"
+    arch=$2
+    dir=${3:-$(default_build_dir "$arch")}
+    tests=0
+    [[ ${4:-} == --tests ]] && tests=1
+    compile "$arch" "$dir" "$tests"
+    ;;
+  deb)
+    [[ $# -ge 2 ]] || die "usage: build.sh deb ARCH [OUT_DIR]"
+    deb "$2" "${3:-}"
+    ;;
+  *) sed -n '2,12p' "$0" >&2; exit 2 ;;
+esac
