@@ -10,6 +10,7 @@
 
 #include "support/memory_rig.hpp"
 #include "support/process.hpp"
+#include "support/system_bus.hpp"
 
 namespace lifeline::test {
 namespace {
@@ -161,6 +162,48 @@ TEST(MemoryHost, TheKernelsMemcgOomKillIsRecordedWithItsVictim) {
       << fields.dump();
   EXPECT_GT(std::stoull(fields["anon_rss_kb"].get<std::string>()), 1024U);
   EXPECT_EQ(ev(events, seen)["fault"], "kernel_oom_kill");
+}
+
+}  // namespace
+}  // namespace lifeline::test
+
+namespace lifeline::test {
+namespace {
+
+TEST(MemoryHost, AnExpendableUnitIsRestartedBeforeAnyProcessIsKilled) {
+  std::string why;
+  auto cgroup = TestCgroup::create(128 * kMiB, why);
+  if (!cgroup) GTEST_SKIP() << why;
+  TempDir dir;
+  DBusDaemon bus(dir.path());
+  ASSERT_TRUE(bus.start()) << bus.log();
+  FakeSystemd systemd(bus.address(), "cache.service", FakeUnit{});
+  ASSERT_TRUE(systemd.ok()) << bus.log();
+  const auto config =
+      write_sim_config(dir, guard_config(*cgroup, "expendable_units = [\"cache.service\"]\n"));
+  AgentProcess agent(config, dir.file("agent.log"));
+  agent.set_env({"DBUS_SYSTEM_BUS_ADDRESS=" + bus.address()});
+  agent.start();
+  ASSERT_TRUE(agent.wait_for_output("watchdog_opened", 10s)) << agent.output();
+  // 100 of 128 MiB and not shrinking: restarting the "cache" (a fake) frees nothing, so the
+  // next relief, one interval later, has to kill.
+  Hog hog(cgroup->dir(), "stuckhog", 100, 0);
+  ASSERT_TRUE(hog.ready());
+  ASSERT_TRUE(eventually([&] { return !systemd.job_calls().empty(); }, 10s)) << agent.output();
+  EXPECT_EQ(systemd.job_calls().front(), "RestartUnit cache.service replace");
+  EXPECT_TRUE(alive(hog.pid())) << "the unit comes first";
+  const auto signal = hog.wait_killed(20s);
+  ASSERT_TRUE(signal.has_value()) << agent.output();
+  EXPECT_EQ(systemd.job_calls().size(), 1U) << "each unit once per episode";
+  agent.signal(SIGTERM);
+  ASSERT_EQ(agent.wait_exit(10s), 0);
+  const auto events = read_events(config);
+  const int restart = find_event(events, "memory_relief", "unit", "cache.service");
+  const int kill = find_event(events, "memory_relief", "pid", std::to_string(hog.pid()));
+  ASSERT_GE(restart, 0) << events.dump(1);
+  ASSERT_GE(kill, 0) << events.dump(1);
+  EXPECT_LT(restart, kill);
+  EXPECT_GE(find_event(events, "unit_job", "unit", "cache.service"), 0);
 }
 
 }  // namespace
