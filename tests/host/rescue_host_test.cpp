@@ -207,6 +207,36 @@ TEST(RescueHost, LoginActLogoutWithCsrfAndTheBlackBoxSaysWho) {
   EXPECT_NE(events.out.find(who), std::string::npos);
 }
 
+TEST(RescueHost, PrivateStatusNeedsTheBearerTokenWhichAlsoActsWithoutCsrf) {
+  TempDir token_dir;
+  write_file(token_dir.file("token"), "scrape-token-0123456789abcdef\n");
+  RescueRig rig("",
+                "public_status = false\napi_token_file = \"" + token_dir.file("token") + "\"\n");
+  ASSERT_TRUE(rig.start()) << rig.agent->output();
+  const std::string bearer = "Authorization: Bearer scrape-token-0123456789abcdef\r\n";
+  for (const char* path : {"/metrics", "/api/v1/status", "/api/v1/events"}) {
+    EXPECT_EQ(http(rig.port, {"GET", path}).status, 401) << path;
+    EXPECT_EQ(http(rig.port, {"GET", path, "127.0.0.1", "", "", "", "", bearer}).status, 200)
+        << path;
+    EXPECT_EQ(http(rig.port, {"GET", path, "127.0.0.1", "", "", "", "",
+                              "Authorization: Bearer scrape-token-0123456789abcdeX\r\n"})
+                  .status,
+              401)
+        << path;
+  }
+  EXPECT_EQ(http(rig.port, {}).body.find("<span id=\"state\">healthy"), std::string::npos);
+  // A machine's e-stop: no cookie, no CSRF token, just the bearer token.
+  const HttpReply estop = http(
+      rig.port, {"POST", "/api/v1/estop", "127.0.0.1", "", "", "application/json", "{}", bearer});
+  EXPECT_EQ(estop.status, 409) << estop.body;  // understood; motion is not configured here
+  EXPECT_TRUE(
+      rig.agent->wait_for_output("estop requested by rescue page: api token from "
+                                 "127.0.0.1: motion is not configured",
+                                 5s))
+      << rig.agent->output();
+  rig.stop();
+}
+
 TEST(RescueHost, LoginAttemptsBackOffPerAddress) {
   RescueRig rig("", "login_attempts = 2\nlogin_backoff_s = 60\n");
   set_password(rig, "correct-horse-battery");
