@@ -89,15 +89,17 @@ TEST(RescueLoadHost, SlowHeaderClientsAreCutOffWhileOthersAreServed) {
       std::this_thread::sleep_for(200ms);
     }
   });
-  // Others are answered all the while (generous bound: the slow ones' timeout, twice).
+  // Others are answered all the while. A worker holds a slow client for at most
+  // request_timeout_ms, so 6 slow clients on 2 workers delay a request by at most ~3 s;
+  // the bound is generous on top of that (ASan, parallel tests).
   for (int i = 0; i < 3; ++i) {
     const auto start = std::chrono::steady_clock::now();
-    EXPECT_EQ(http(rig.port, {"GET", "/api/v1/status"}, 8s).status, 200) << i;
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 4s) << i;
+    EXPECT_EQ(http(rig.port, {"GET", "/api/v1/status"}, 20s).status, 200) << i;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s) << i;
   }
   // Every slow client is closed by the server, none served a page.
   for (int fd : slow) {
-    const auto rest = read_to_close(fd, 8s);
+    const auto rest = read_to_close(fd, 15s);
     EXPECT_TRUE(rest.has_value()) << "a slow client was never cut off";
     if (rest) {
       EXPECT_EQ(rest->find("200 OK"), std::string::npos);
