@@ -111,6 +111,7 @@ void MemoryService::record_snapshot(const Domain& domain, const std::string& why
 }
 
 void MemoryService::relieve(Domain& domain, const LadderDecision& decision) {
+  if (relief_busy()) return;  // another domain's kill is under way; the ladder asks again
   domain.ladder.relief_taken(loop_.now());
   if (decision.relief != Relief::kill_now && restart_expendable(domain, decision)) return;
   kill_victim(domain, decision);

@@ -248,16 +248,14 @@ void MemoryService::sample() {
   for (Domain& domain : domains_) {
     if (&domain != &system) sample_watch(domain, now);
     if (domain.reading.total_bytes == 0) continue;  // a watch without a limit: trend only
-    const LadderDecision decision =
-        domain.ladder.evaluate(now, domain.reading, killer_.in_progress());
+    const LadderDecision decision = domain.ladder.evaluate(now, domain.reading, relief_busy());
     act(domain, decision);
   }
   update_sampling_rate();
 }
 
 void MemoryService::update_sampling_rate() {
-  bool fast =
-      killer_.in_progress() || (pressure_seen_ && loop_.now() - last_pressure_ < kPressureHold);
+  bool fast = relief_busy() || (pressure_seen_ && loop_.now() - last_pressure_ < kPressureHold);
   for (const Domain& domain : domains_) fast = fast || domain.ladder.level() != Level::normal;
   if (fast == fast_) return;
   fast_ = fast;

@@ -102,6 +102,12 @@ class MemoryService {
   void on_victim_gone(const KillOutcome& outcome);
   void on_leak(Domain& domain, const LeakVerdict& verdict);
 
+  // A kill is waiting for its record to settle, or its victim has not died yet: no other
+  // relief starts meanwhile, in any domain.
+  [[nodiscard]] bool relief_busy() const {
+    return killer_.in_progress() || static_cast<bool>(after_settle_);
+  }
+
   // Status (memory_status.cpp).
   [[nodiscard]] nlohmann::json domain_json(const Domain& domain) const;
 
