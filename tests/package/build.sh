@@ -73,7 +73,7 @@ compile() {
 check_elf_arch() {  # file arch
   local want
   case $2 in
-    amd64) want='x86-64' ;;
+    amd64) want='X86-64' ;;
     arm64) want='AArch64' ;;
     armhf) want='ARM$' ;;
   esac
@@ -88,7 +88,7 @@ deb() {
   local dir version triplet
   dir=$(default_build_dir "$arch")
   triplet=$(triplet_of "$arch")
-  compile "$arch" "$dir" "$([[ $arch == amd64 ]] && echo 0 || echo 1)"
+  compile "$arch" "$dir" "$([[ $arch == amd64 ]] && echo 0 || echo 1)" >&2  # stdout is the .deb path
   version=${LIFELINE_DEB_VERSION:-$(sed -n 's/^project(lifeline VERSION \([0-9.]*\).*/\1/p' "$ROOT/CMakeLists.txt")}
   [[ -n $version ]] || die "no version"
 
@@ -99,8 +99,15 @@ deb() {
   # Binary (stripped with the target's strip) and board files, via the CMake install rules.
   DESTDIR=$stage cmake --install "$dir" --strip >/dev/null
   check_elf_arch "$stage/usr/bin/lifeline" "$arch"
+  # As dh_strip does: no compiler-version .comment section either.
+  local objcopy=objcopy
+  [[ $arch == amd64 ]] || objcopy=$triplet-objcopy
+  "$objcopy" --remove-section=.comment "$stage/usr/bin/lifeline"
   [[ -f $stage/usr/share/lifeline/boards/pi4.toml ]] || die "boards not installed"
-  strings "$stage/usr/bin/lifeline" | grep -qx /usr/share/lifeline/boards ||
+  # The boards directory compiled in (an optimised build may inline the literal, so read
+  # the definition the compiler was given) must be where the boards are installed.
+  grep -o 'LIFELINE_BOARDS_DIR=[^ ]*' "$dir/build.ninja" | sort -u |
+    grep -qx 'LIFELINE_BOARDS_DIR=\\"/usr/share/lifeline/boards\\"' ||
     die "the binary's LIFELINE_BOARDS_DIR is not /usr/share/lifeline/boards"
 
   # The systemd unit (bookworm still installs units under /lib).

@@ -10,15 +10,18 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 [[ $# -eq 2 ]] || { echo "usage: lifecycle.sh V1.deb V2.deb" >&2; exit 2; }
 V1=$(readlink -f "$1") V2=$(readlink -f "$2")
+[[ -f $V1 && -f $V2 ]] || { echo "FAIL: no package at $1 or $2" >&2; exit 1; }
 [[ $(id -u) -eq 0 ]] || { echo "lifecycle.sh: needs root" >&2; exit 1; }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 
 # The runtime dependencies' package names, so the cached chroot has them.
-mapfile -t deps < <(dpkg-deb -f "$V1" Depends | tr ',' '\n' | sed 's/[ (|].*//; s/^ *//' |
-  sed 's/^\s*//' | awk 'NF')
-tarball=$("$HERE/chroot.sh" "${deps[@]}")
+mapfile -t deps < <(dpkg-deb -f "$V1" Depends | tr ',' '\n' | sed 's/^ *//; s/[ (|].*//' |
+  awk 'NF')
+((${#deps[@]} >= 3)) || { echo "FAIL: no Depends in $V1" >&2; exit 1; }
+tarball=$("$HERE/chroot.sh" "${deps[@]}" 2>"${TMPDIR:-/tmp}/lifeline-mmdebstrap.log") ||
+  { cat "${TMPDIR:-/tmp}/lifeline-mmdebstrap.log" >&2; echo "FAIL: chroot.sh" >&2; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/lifeline-chroot.XXXXXX")
 trap 'rm -rf "$work"' EXIT
