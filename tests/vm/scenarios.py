@@ -7,7 +7,6 @@ the reason; the runner reports it as skipped ("not yet run"), never as passed.
 import json
 import time
 
-from rig import RigError, Vm
 from probe import BannerProber, decode_blink_codes
 
 # Flip to True when the capability lands (see docs/vm.md, "Turning a scenario on").
@@ -19,7 +18,7 @@ CAPABILITIES = {
 
 # Sabertooth packetized at address 128: "stop motor 1" + "stop motor 2" (docs/motor-protocols.md).
 STOP_FRAME = bytes.fromhex("80 00 00 00 80 04 00 04")
-WATCHDOG_TIMEOUT_S = 5  # tests/vm/guest/etc/lifeline/lifeline.toml
+WATCHDOG_TIMEOUT_S = 10  # tests/vm/guest/etc/lifeline/lifeline.toml
 GPIO = "/sys/devices/platform/gpio-sim.*/gpiochip*/sim_gpio{line}/value"
 LINES = {"status_led": 0, "buzzer": 1, "motor_enable": 2}  # board/qemu.toml
 
@@ -68,10 +67,6 @@ def boot(vm, count=1):
     note(f"boot #{count}: RIG-READY after {t - vm.started_at:.1f} s (guest uptime "
          f"{fields.get('uptime')} s), lifeline {fields.get('lifeline')}")
     return fields
-
-
-def stop_frames_since(vm, since):
-    return vm.motor.data(since=since)
 
 
 def wait_serial_quiet(vm, quiet_s=0.8, timeout=15):
