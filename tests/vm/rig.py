@@ -249,8 +249,9 @@ class Vm:
         except OSError:
             return ""
 
-    def stop(self):
-        """Always safe to call; ends only the QEMU this object started, by its PID."""
+    def stop(self, keep_disk=False):
+        """Always safe to call; ends only the QEMU this object started, by its PID. With
+        keep_disk the overlay stays for a post-mortem (its black box and journal)."""
         if self.proc is None:
             return
         if self.proc.poll() is None:
@@ -270,7 +271,7 @@ class Vm:
                 pass
         self.proc = None
         overlay = os.path.join(self.dir, "overlay.qcow2")
-        if os.path.exists(overlay):
+        if os.path.exists(overlay) and not keep_disk:
             os.remove(overlay)
 
     def __enter__(self):

@@ -58,7 +58,8 @@ def run_one(name, image, runs, retry=True):
             print(vm.diagnose(), flush=True)
             vm.collect()
             print("--- console tail ---\n" + vm.console_tail() + "\n---", flush=True)
-        print(f"artefacts: {vm.dir}", flush=True)
+        print(f"artefacts: {vm.dir} (overlay.qcow2 kept: the guest's disk)", flush=True)
+        vm.stop(keep_disk=True)
         return 1
     finally:
         vm.stop()
