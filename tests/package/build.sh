@@ -7,7 +7,8 @@
 # toolchain/ files). Flags come from dpkg-buildflags (hardening=+all), the build is
 # Release, prefix /usr (so LIFELINE_BOARDS_DIR is /usr/share/lifeline/boards), and
 # libgpiod/libserialport are linked from their static archives (LIFELINE_STATIC_HWLIBS).
-# Environment: JOBS (parallel jobs); LIFELINE_BUILD_TARGETS for `compile`. For tests: LIFELINE_DEB_VERSION overrides the version (default: the CMake
+# Environment: JOBS (parallel jobs); LIFELINE_BUILD_TARGETS for `compile`; LIFELINE_WERROR=OFF
+# to see every warning of a new architecture at once (default ON). For tests: LIFELINE_DEB_VERSION overrides the version (default: the CMake
 # project version); LIFELINE_DEB_CONFFILE_NOTE appends a comment line to the shipped
 # default configuration (so an upgrade test can ship a changed conffile).
 set -euo pipefail
@@ -39,7 +40,8 @@ compile() {
   local arch=$1 dir=$2 tests=$3 triplet
   triplet=$(triplet_of "$arch")
   local cmake_args=(-S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
-    -DCMAKE_INSTALL_PREFIX=/usr -DLIFELINE_STATIC_HWLIBS=ON -DLIFELINE_BENCH=OFF)
+    -DCMAKE_INSTALL_PREFIX=/usr -DLIFELINE_STATIC_HWLIBS=ON -DLIFELINE_BENCH=OFF
+    -DLIFELINE_WERROR="${LIFELINE_WERROR:-ON}")
   if ((tests)); then cmake_args+=(-DLIFELINE_TESTS=ON); else cmake_args+=(-DLIFELINE_TESTS=OFF); fi
   local overlay=${LIFELINE_CROSS_OVERLAY:-$ROOT/.cache/package/overlay-$arch} overlay_ld=""
   if [[ $arch != amd64 ]]; then
@@ -85,10 +87,11 @@ gz() { gzip -9n <"$1" >"$2"; }
 
 deb() {
   local arch=$1 out=${2:-$ROOT/build/deb}
-  local dir version triplet
+  local dir version triplet overlay=${LIFELINE_CROSS_OVERLAY:-$ROOT/.cache/package/overlay-$1}
   dir=$(default_build_dir "$arch")
   triplet=$(triplet_of "$arch")
-  compile "$arch" "$dir" "$([[ $arch == amd64 ]] && echo 0 || echo 1)" >&2  # stdout is the .deb path
+  # Only the binary; a cross build dir keeps its tests configured (./dev cross shares it).
+  LIFELINE_BUILD_TARGETS=lifeline compile "$arch" "$dir" "$([[ $arch == amd64 ]] && echo 0 || echo 1)" >&2  # stdout is the .deb path
   version=${LIFELINE_DEB_VERSION:-$(sed -n 's/^project(lifeline VERSION \([0-9.]*\).*/\1/p' "$ROOT/CMakeLists.txt")}
   [[ -n $version ]] || die "no version"
 
@@ -152,9 +155,20 @@ deb() {
   # Depends: from dpkg-shlibdeps (the shlibs/symbols files of the target's libraries,
   # installed through multiarch for a cross build).
   printf 'Source: lifeline\n\nPackage: lifeline\nArchitecture: any\n' >"$work/debian/control"
+  # Libraries from the cross overlay (not in dpkg's database): their packages, unpacked
+  # with control files under debian/, are searched first (-S) for symbols files.
+  local shlibdeps_args=() d
+  if [[ $arch != amd64 && -d $overlay.debs ]]; then
+    for d in "$overlay.debs"/*.deb; do
+      local name
+      name=$(dpkg-deb -f "$d" Package)
+      dpkg-deb -R "$d" "$work/debian/$name"
+      shlibdeps_args+=("-Sdebian/$name")
+    done
+  fi
   local shlibs
   shlibs=$(cd "$work" && DEB_HOST_ARCH=$arch DEB_HOST_MULTIARCH=$triplet \
-    dpkg-shlibdeps -O -e lifeline/usr/bin/lifeline 2>"$work/shlibdeps.log") ||
+    dpkg-shlibdeps "${shlibdeps_args[@]}" -O -e lifeline/usr/bin/lifeline 2>"$work/shlibdeps.log") ||
     { cat "$work/shlibdeps.log" >&2; die "dpkg-shlibdeps failed"; }
   shlibs=${shlibs#shlibs:Depends=}
   [[ -n $shlibs ]] || die "dpkg-shlibdeps found no dependencies"

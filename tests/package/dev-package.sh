@@ -52,14 +52,13 @@ package_cross_deps() {  # arch
     for p in "${missing[@]}"; do [[ $p == libsystemd-dev:* ]] || rest+=("$p"); done
     "${apt[@]}" "${rest[@]}" libzstd1:"$arch" liblz4-1:"$arch" libgcrypt20:"$arch" \
       libcap2:"$arch" >/dev/null
-    local dl
-    dl=$(mktemp -d)
-    (cd "$dl" && apt-get download -q libsystemd0:"$arch" libsystemd-dev:"$arch" \
+    # The .debs stay next to the overlay: build.sh gives their symbols files to
+    # dpkg-shlibdeps.
+    rm -rf "$overlay" "$overlay.debs"
+    mkdir -p "$overlay" "$overlay.debs"
+    (cd "$overlay.debs" && apt-get download -q libsystemd0:"$arch" libsystemd-dev:"$arch" \
       liblzma5:"$arch" >/dev/null 2>&1)
-    rm -rf "$overlay"
-    mkdir -p "$overlay"
-    for p in "$dl"/*.deb; do dpkg-deb -x "$p" "$overlay"; done
-    rm -rf "$dl"
+    for p in "$overlay.debs"/*.deb; do dpkg-deb -x "$p" "$overlay"; done
   fi
   ((created)) && "${sudo[@]}" rm -f "$policy"
   return 0
