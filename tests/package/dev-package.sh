@@ -3,9 +3,9 @@
 #   ./dev cross arm64|armhf         cross build in build/cross-ARCH, unit tests under qemu-user
 PACKAGES+=(lintian mmdebstrap qemu-user dpkg-dev binutils)
 
-# The cross toolchains and the target architectures' -dev packages (multiarch). Installed
-# on first use of ./dev cross or ./dev deb arm64|armhf, not by every ./dev command: they
-# are large. Package installs never start services (policy-rc.d answers 101).
+# The cross toolchains and the target architectures' -dev packages (multiarch), installed
+# by every ./dev command that calls deps (SETUP_HOOKS, below: ./dev test runs the cross
+# tests). Package installs never start services (policy-rc.d answers 101).
 package_cross_deps() {  # arch
   local arch=$1 triplet
   case $arch in
@@ -92,3 +92,10 @@ cmd_cross() {
   log "unit tests under qemu-user"
   tests/package/cross-unit.sh "$arch" "build/cross-$arch"
 }
+
+# ./dev test runs the cross label too (cross_build_*, cross_unit_*): both toolchains.
+package_cross_setup() {
+  package_cross_deps arm64
+  package_cross_deps armhf
+}
+SETUP_HOOKS+=(package_cross_setup)
