@@ -26,7 +26,11 @@ if [[ -n $overlay ]]; then
 fi
 start=$(date +%s.%N)
 rc=0
-"$qemu" -L "$prefix" "${env[@]}" "$bin" --gtest_brief=1 "$@" || rc=$?
+# Tests that cannot run under user-mode emulation, each with its reason (printed).
+excluded=$(sed -n 's/^\([A-Za-z0-9_]*\.[A-Za-z0-9_/]*\)\s.*/\1/p' "$(dirname "$0")/qemu-excluded.txt" | paste -sd:)
+[[ -n $excluded ]] && echo "not run under $qemu (tests/package/qemu-excluded.txt): $excluded"
+timeout --signal=TERM 3000 "$qemu" -L "$prefix" "${env[@]}" "$bin" --gtest_brief=1 \
+  ${excluded:+"--gtest_filter=-$excluded"} "$@" || rc=$?
 end=$(date +%s.%N)
 printf '%s unit tests under %s: exit %d in %.1f s\n' "$arch" "$qemu" "$rc" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')"
 exit "$rc"
