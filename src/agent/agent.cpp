@@ -36,6 +36,7 @@ Agent::~Agent() {
   // Components that call back into others go first; the black box is flushed last.
   rescue_.reset();  // stops the web threads before anything they read goes away
   control_.reset();
+  exclusivity_.reset();
   memory_.reset();
   motion_.reset();
   signals_.reset();
@@ -145,6 +146,7 @@ Status Agent::start(Config config) {
   start_memory();
   assess_start(boot_status);
   start_health_checks();
+  start_exclusivity();  // its first check records, so after the start is assessed
   start_control_socket();
   start_rescue();
   if (auto started = watchdog_->start(); !started) return started;

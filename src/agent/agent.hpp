@@ -17,6 +17,7 @@
 #include "blackbox/async_writer.hpp"
 #include "board/board_hal.hpp"
 #include "config/config.hpp"
+#include "exclusivity/exclusivity_service.hpp"
 #include "fault/fault_set.hpp"
 #include "health/file_check.hpp"
 #include "health/loop_liveness.hpp"
@@ -54,6 +55,8 @@ class Agent {
   void start_health_checks();
   void start_control_socket();
   void start_memory();
+  void start_exclusivity();
+  void reload_exclusivity();
   void before_memory_kill(const memory::ProcessInfo& victim, const std::string& reason);
   nlohmann::json request_unit_job(const std::string& command, const std::string& who);
   void start_rescue();
@@ -83,6 +86,7 @@ class Agent {
   std::unique_ptr<motion::MotionService> motion_;
   std::unique_ptr<UnitJobs> unit_jobs_;
   std::unique_ptr<memory::MemoryService> memory_;
+  std::unique_ptr<exclusivity::ExclusivityService> exclusivity_;
   std::unique_ptr<signals::SignalService> signals_;
   std::unique_ptr<LoopLiveness> liveness_;
   std::vector<std::unique_ptr<FileCheck>> file_checks_;

@@ -66,6 +66,7 @@ void Agent::apply_reload(Config next) {
 
   watchdog_->apply(config_.watchdog, config_.board.watchdog.max_timeout);
   signals_->apply_settings(signal_settings(config_.signals));
+  reload_exclusivity();
   file_checks_.clear();  // removes their checks from the gate
   liveness_.reset();
   start_health_checks();
@@ -180,6 +181,7 @@ nlohmann::json Agent::status_json() const {
       {"faults", faults},
       {"motion", motion_ ? motion_->status() : nlohmann::json(nullptr)},
       {"memory", memory_ ? memory_->status() : nlohmann::json(nullptr)},
+      {"exclusivity", exclusivity_ ? exclusivity_->status() : nlohmann::json(nullptr)},
       {"signals", signals_->status()},
       {"checks", checks},
       {"watchdog",

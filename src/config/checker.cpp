@@ -145,7 +145,10 @@ std::string Checker::unknown_hint(const Scope& scope, std::string_view key) cons
     }
   }
   for (const schema::Key& k : keys_) {
-    if (k.section != scope.section && k.section != schema::kLineSection) {
+    // An array of tables is written as its own [[section.key]] header, never as a key of
+    // its section: "did you mean role in [exclusivity]?" would point at nothing to write.
+    if (k.section != scope.section && k.section != schema::kLineSection &&
+        k.kind != schema::Kind::table_array) {
       consider(k.name, std::string(k.name) + " " + where_text(k.section));
     }
   }

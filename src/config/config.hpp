@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "board/board.hpp"
+#include "exclusivity/exclusivity_config.hpp"
 #include "memory/memory_config.hpp"
 #include "motion/motion_config.hpp"
 #include "rescue/rescue_config.hpp"
@@ -114,6 +115,7 @@ struct Config {
   SignalsConfig signals;
   MemoryConfig memory;
   RescueConfig rescue;
+  ExclusivityConfig exclusivity;
   Board board;                        // loaded from agent.board as part of validation
   std::vector<std::string> warnings;  // accepted but worth logging (file:line:col: ...)
 };

@@ -8,6 +8,7 @@
 
 #include "board/board_loader.hpp"
 #include "config/checker.hpp"
+#include "config/loader_exclusivity.hpp"
 #include "config/loader_memory.hpp"
 #include "config/loader_motion.hpp"
 #include "config/loader_rescue.hpp"
@@ -305,6 +306,7 @@ Expected<Config> parse_config(std::string_view text, const std::string& source_p
   const auto motion = config_detail::read_motion(c, *root, config.agent, config.motion);
   config_detail::read_memory(c, *root, config);
   config_detail::read_rescue(c, *root, config);
+  config_detail::read_exclusivity(c, *root, config);
 
   if (load_referenced_board(c, agent, resolver, config)) {
     check_against_board(c, wd, config);

@@ -175,12 +175,13 @@ constexpr std::array<std::string_view, 4> kLineRoles{"status_led", "status_led_s
 }  // namespace
 
 std::span<const std::string_view> config_sections() {
-  static const auto all =
-      joined<std::string_view>({kCoreSections, memory_sections(), rescue_sections()});
+  static const auto all = joined<std::string_view>(
+      {kCoreSections, memory_sections(), rescue_sections(), exclusivity_sections()});
   return all;
 }
 std::span<const Key> config_keys() {
-  static const auto all = joined<Key>({kConfigKeys, memory_keys(), rescue_keys()});
+  static const auto all =
+      joined<Key>({kConfigKeys, memory_keys(), rescue_keys(), exclusivity_keys()});
   return all;
 }
 std::span<const std::string_view> board_sections() {

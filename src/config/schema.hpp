@@ -39,6 +39,8 @@ std::span<const std::string_view> memory_sections();
 std::span<const Key> memory_keys();
 std::span<const std::string_view> rescue_sections();
 std::span<const Key> rescue_keys();
+std::span<const std::string_view> exclusivity_sections();
+std::span<const Key> exclusivity_keys();
 
 // Board files: top-level keys (section ""), [watchdog], every line role and [motor_serial].
 // Line roles share one set of keys, listed under the pseudo-section "line".

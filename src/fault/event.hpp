@@ -48,6 +48,11 @@ enum class EventKind : std::uint16_t {
   rescue_started = 60,  // the rescue page (60..69)
   rescue_login = 61,
   rescue_action = 62,
+  service_conflict = 70,  // service exclusivity (70..79)
+  service_conflict_ended = 71,
+  duplicate_stop = 72,
+  owner_verified = 73,
+  exclusivity_monitor = 74,
 };
 
 struct EventKindInfo {
@@ -90,6 +95,11 @@ inline constexpr std::array kEventKinds = {
     EventKindInfo{EventKind::rescue_started, "rescue_started"},
     EventKindInfo{EventKind::rescue_login, "rescue_login"},
     EventKindInfo{EventKind::rescue_action, "rescue_action"},
+    EventKindInfo{EventKind::service_conflict, "service_conflict"},
+    EventKindInfo{EventKind::service_conflict_ended, "service_conflict_ended"},
+    EventKindInfo{EventKind::duplicate_stop, "duplicate_stop"},
+    EventKindInfo{EventKind::owner_verified, "owner_verified"},
+    EventKindInfo{EventKind::exclusivity_monitor, "exclusivity_monitor"},
 };
 
 // "unknown_<n>" for kinds written by a newer lifeline.

@@ -46,6 +46,7 @@ enum class Fault : std::uint16_t {
   kernel_oom_kill = 204,
   ssh_unreachable = 205,
   rescue_page_unavailable = 501,
+  service_conflict = 701,  // service exclusivity: blink family 7
 };
 
 struct FaultInfo {
@@ -204,6 +205,13 @@ inline constexpr std::array kFaultTable = {
               {3, 5},
               "The rescue web page could not start; the robot cannot be helped over the network.",
               "Read the fault's detail (address in use, certificate); fix [rescue] and restart."},
+    FaultInfo{Fault::service_conflict,
+              "service_conflict",
+              Severity::error,
+              {7, 1},
+              "Another unit or a stray process holds a role's port or runs its program.",
+              "Run the fix command in the service_conflict record (`lifeline events`): stop and "
+              "mask the duplicate."},
 };
 
 const FaultInfo& fault_info(Fault fault);

@@ -235,7 +235,7 @@ std::string render_page(const Snapshot& snapshot, const PageView& view) {
   memory_part(out, part(status, "memory"));
   watchdog_part(out, status);
   ssh_part(out, part(part(status, "memory"), "ssh"));
-  generic_part(out, "Duplicate services", part(status, "duplicates"));
+  generic_part(out, "Duplicate services", part(status, "exclusivity"));
   out += "</main></div><main>";
   // The live part above is refreshed by the script; the forms below stay as they are.
   actions_part(out, view);

@@ -91,7 +91,8 @@ void expect_docs_match(const std::string& doc, std::span<const schema::Key> keys
 
 TEST(ConfigSchema, DocsListEveryKeyAndOnlySchemaKeys) {
   expect_docs_match("configuration.md", schema::config_keys(), [](std::string_view section) {
-    const bool table_array = section == "health.file_check" || section == "memory.watch";
+    const bool table_array = section == "health.file_check" || section == "memory.watch" ||
+                             section == "exclusivity.role";
     return table_array ? "[[" + std::string(section) + "]]" : "[" + std::string(section) + "]";
   });
 }

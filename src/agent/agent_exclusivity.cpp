@@ -1,0 +1,36 @@
+// The agent's glue for runtime service exclusivity: built after the unit jobs (its "stop"
+// mode uses them), started when [[exclusivity.role]] tables exist, and re-applied on reload.
+#include "agent/agent.hpp"
+
+namespace lifeline {
+
+void Agent::start_exclusivity() {
+  if (config_.exclusivity.roles.empty()) return;
+  exclusivity_ = std::make_unique<exclusivity::ExclusivityService>(
+      *loop_, *faults_, *recorder_, *unit_jobs_, config_.exclusivity);
+  if (auto started = exclusivity_->start(); !started) {
+    recorder_->record(Event{EventKind::exclusivity_monitor,
+                            std::nullopt,
+                            Severity::error,
+                            "service exclusivity not running: " + started.error().message,
+                            {}});
+    exclusivity_.reset();
+  }
+}
+
+// Roles, modes and the interval apply at once; adding the first role starts the check and
+// removing the last one ends it (and its fault: nothing watches for duplicates any more).
+void Agent::reload_exclusivity() {
+  if (config_.exclusivity.roles.empty()) {
+    if (exclusivity_) faults_->clear(Fault::service_conflict, "no exclusivity roles configured");
+    exclusivity_.reset();
+    return;
+  }
+  if (exclusivity_) {
+    exclusivity_->apply(config_.exclusivity);
+  } else {
+    start_exclusivity();
+  }
+}
+
+}  // namespace lifeline

@@ -1,0 +1,46 @@
+// [exclusivity] and its [[exclusivity.role]] tables: what may exist once on the robot.
+// Defaults live here; docs/configuration.md lists them (checked by ConfigSchema tests).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lifeline {
+
+enum class PortProto : std::uint8_t { tcp, udp };
+
+// "tcp/8554": TCP counts a listening socket, UDP a bound one; IPv4 and IPv6 alike.
+struct RolePort {
+  PortProto proto = PortProto::tcp;
+  std::uint16_t port = 0;
+  bool operator==(const RolePort&) const = default;
+};
+
+// "report" raises a fault and records; "stop" also asks systemd to stop the duplicate unit.
+enum class ExclusivityMode : std::uint8_t { report, stop };
+
+struct RoleConfig {
+  std::string name;
+  std::string unit;                   // the owner, e.g. "avatar-tank.service"
+  std::vector<RolePort> ports;        // owned by the unit's processes only
+  std::vector<std::string> binaries;  // absolute executable paths or program names
+  std::uint32_t max_instances = 1;    // running instances allowed per binary
+  ExclusivityMode mode = ExclusivityMode::report;
+  bool operator==(const RoleConfig&) const = default;
+};
+
+struct ExclusivityConfig {
+  // The fallback check interval: checks are not yet driven by systemd's unit signals.
+  std::chrono::milliseconds interval{5000};
+  std::vector<RoleConfig> roles;  // none = the capability is off
+  bool operator==(const ExclusivityConfig&) const = default;
+};
+
+// "tcp/8554"
+inline std::string port_text(const RolePort& port) {
+  return std::string(port.proto == PortProto::tcp ? "tcp/" : "udp/") + std::to_string(port.port);
+}
+
+}  // namespace lifeline
