@@ -32,7 +32,8 @@ void RecentEvents::add(std::int64_t realtime_us, const Event& event) {
 
 std::vector<RecentEvent> RecentEvents::copy() const {
   std::vector<RecentEvent> out;
-  const std::size_t filled = std::min<std::uint64_t>(seq_, ring_.size());
+  // seq_ is 64-bit; the ring's size bounds the result, so it fits a 32-bit size_t too.
+  const auto filled = static_cast<std::size_t>(std::min<std::uint64_t>(seq_, ring_.size()));
   out.reserve(filled);
   // The oldest kept event sits at next_ once the ring has wrapped, else at 0.
   const std::size_t start = seq_ > ring_.size() ? next_ : 0;

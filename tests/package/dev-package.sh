@@ -4,8 +4,8 @@
 PACKAGES+=(lintian mmdebstrap qemu-user dpkg-dev binutils)
 
 # The cross toolchains and the target architectures' -dev packages (multiarch), installed
-# by every ./dev command that calls deps (SETUP_HOOKS, below: ./dev test runs the cross
-# tests). Package installs never start services (policy-rc.d answers 101).
+# by ./dev cross (see package_cross_setup below). Package installs never start services
+# (policy-rc.d answers 101).
 package_cross_deps() {  # arch
   local arch=$1 triplet
   case $arch in
@@ -93,9 +93,11 @@ cmd_cross() {
   tests/package/cross-unit.sh "$arch" "build/cross-$arch"
 }
 
-# ./dev test runs the cross label too (cross_build_*, cross_unit_*): both toolchains.
+# The cross label (cross_build_*, cross_unit_*) is not part of ./dev test yet: neither
+# arch's unit suite passes under qemu-user so far (docs/packaging.md, issue 8), and the
+# armhf package index of bookworm-security fails to download here at times. `./dev cross
+# ARCH` installs its toolchain and runs it; `ctest -L cross` afterwards runs both.
 package_cross_setup() {
   package_cross_deps arm64
   package_cross_deps armhf
 }
-SETUP_HOOKS+=(package_cross_setup)
