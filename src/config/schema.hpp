@@ -12,10 +12,10 @@ namespace lifeline::schema {
 enum class Kind : std::uint8_t {
   boolean,
   integer,
-  string,      // free text or an enumeration (the doc line lists the choices)
-  path,        // a string holding a filesystem path
+  string,       // free text or an enumeration (the doc line lists the choices)
+  path,         // a string holding a filesystem path
   string_list,  // an array of strings
-  table_array  // [[section.key]]: zero or more tables
+  table_array   // [[section.key]]: zero or more tables
 };
 
 struct Key {
