@@ -32,9 +32,7 @@ void Agent::before_memory_kill(const memory::ProcessInfo& victim, const std::str
   if (!motion_) return;
   const auto app = motion_->app_pid();
   const std::string& unit = config_.motion.app.unit;
-  const bool in_app_unit =
-      !unit.empty() && (victim.cgroup.ends_with("/" + unit) ||
-                        victim.cgroup.find("/" + unit + "/") != std::string::npos);
+  const bool in_app_unit = !unit.empty() && memory::cgroup_has_unit(victim.cgroup, unit);
   if ((!app || *app != victim.pid) && !in_app_unit) return;
   motion_->enter_safe_state();
   motion_->after_safe_state("the memory guard is killing the control app (PID " +

@@ -229,6 +229,35 @@ std::optional<std::string> Checker::text(const Scope& scope, std::string_view ke
   return value->get();
 }
 
+std::optional<std::vector<std::string>> Checker::string_list(
+    const Scope& scope, std::string_view key, std::string_view what,
+    const std::function<bool(std::string_view)>& valid, std::size_t min_entries,
+    std::size_t max_entries) {
+  const toml::node* n = node(scope, key);
+  if (n == nullptr) return std::nullopt;
+  const toml::array* array = n->as_array();
+  if (array == nullptr || array->size() < min_entries || array->size() > max_entries) {
+    expected(n->source().begin, scope, key, what,
+             array == nullptr ? describe(*n)
+                              : "an array of " + std::to_string(array->size()) + " values");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  bool ok = true;
+  for (const toml::node& entry : *array) {
+    const auto* text = entry.as_string();
+    if (text == nullptr || !valid(text->get())) {
+      expected(entry.source().begin, scope, key, what,
+               text == nullptr ? describe(entry) : quote(text->get()));
+      ok = false;
+      continue;
+    }
+    out.push_back(text->get());
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
 std::optional<std::string> Checker::absolute_path(const Scope& scope, std::string_view key) {
   auto value = text(scope, key, "an absolute path");
   if (value && (value->empty() || value->front() != '/')) {
@@ -358,6 +387,12 @@ std::string describe(const toml::node& node) {
       break;
   }
   return "nothing";
+}
+
+bool is_short_name(std::string_view name) {
+  constexpr std::string_view kChars = "abcdefghijklmnopqrstuvwxyz0123456789_-";
+  return !name.empty() && name.size() <= 32 &&
+         name.find_first_not_of(kChars) == std::string_view::npos;
 }
 
 std::string quote(std::string_view text) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -55,6 +56,13 @@ class Checker {
   std::optional<bool> boolean(const Scope& scope, std::string_view key);
   std::optional<std::string> text(const Scope& scope, std::string_view key, std::string_view what);
   std::optional<std::string> absolute_path(const Scope& scope, std::string_view key);
+  // An array of `min_entries` to `max_entries` strings, each passing `valid`. `what`
+  // describes the whole array for messages. Every bad entry is reported at its own
+  // position; nullopt when the key is absent or anything was reported.
+  std::optional<std::vector<std::string>> string_list(
+      const Scope& scope, std::string_view key, std::string_view what,
+      const std::function<bool(std::string_view)>& valid, std::size_t min_entries = 0,
+      std::size_t max_entries = 64);
 
   void expected(toml::source_position at, const Scope& scope, std::string_view key,
                 std::string_view what, std::string_view found);
@@ -97,6 +105,9 @@ Expected<std::string> read_text_file(const std::string& path, std::size_t max_by
 
 // "a string \"x\"", "an integer 5", "a floating-point number 1.5", "a table", ...
 std::string describe(const toml::node& node);
+// The names lifeline's config gives things (checks, watches, roles): 1 to 32 characters
+// from a-z, 0-9, '_' and '-', so they work as journal values and metrics labels.
+bool is_short_name(std::string_view name);
 // Double-quoted, control characters escaped, long strings shortened.
 std::string quote(std::string_view text);
 // Optimal string alignment distance (edits, with adjacent swaps counting one).

@@ -95,12 +95,6 @@ void read_lockout(Checker& c, const Scope& lockout, LockoutConfig& out) {
   if (auto minutes = c.integer(lockout, "window_min")) out.window = std::chrono::minutes(*minutes);
 }
 
-bool valid_check_name(std::string_view name) {
-  return !name.empty() && name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char ch) {
-    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
-  });
-}
-
 std::optional<FileCheckConfig> read_file_check(Checker& c, const Scope& s,
                                                std::map<std::string, std::uint32_t>& names) {
   c.reject_unknown(s);
@@ -112,7 +106,7 @@ std::optional<FileCheckConfig> read_file_check(Checker& c, const Scope& s,
     ok = false;
   } else if (auto name = c.text(s, "name", kNameText); !name) {
     ok = false;
-  } else if (!valid_check_name(*name)) {
+  } else if (!check::is_short_name(*name)) {
     c.expected(c.position(s, "name"), s, "name", kNameText, check::quote(*name));
     ok = false;
   } else if (auto [it, inserted] = names.emplace(*name, c.position(s, "name").line); !inserted) {

@@ -14,9 +14,6 @@ namespace {
 using check::Checker;
 using check::Scope;
 
-constexpr std::string_view kNameChars = "abcdefghijklmnopqrstuvwxyz0123456789_-";
-constexpr std::size_t kMaxListEntries = 64;
-
 std::optional<RolePort> parse_port(std::string_view text) {
   RolePort port;
   if (text.starts_with("tcp/")) {
@@ -48,34 +45,6 @@ bool binary_entry(std::string_view entry) {
   return !entry.empty() && (entry.front() == '/' || entry.find('/') == std::string_view::npos);
 }
 
-// Every string of the array `key`, each passing `valid`; errors are reported per entry.
-// `ok` turns false when something was reported.
-std::vector<std::string> read_strings(Checker& c, const Scope& s, std::string_view key,
-                                      std::string_view what, bool (*valid)(std::string_view),
-                                      bool& ok) {
-  const toml::node* node = c.node(s, key);
-  if (node == nullptr) return {};
-  const std::string array_what = "an array of at most 64 strings, each " + std::string(what);
-  const toml::array* array = node->as_array();
-  if (array == nullptr || array->size() > kMaxListEntries) {
-    c.expected(node->source().begin, s, key, array_what, check::describe(*node));
-    ok = false;
-    return {};
-  }
-  std::vector<std::string> out;
-  for (const toml::node& entry : *array) {
-    const auto* text = entry.as_string();
-    if (text == nullptr || !valid(text->get())) {
-      c.expected(entry.source().begin, s, key, array_what,
-                 text == nullptr ? check::describe(entry) : check::quote(text->get()));
-      ok = false;
-      continue;
-    }
-    out.push_back(text->get());
-  }
-  return out;
-}
-
 bool port_entry(std::string_view entry) {
   return parse_port(entry).has_value();
 }
@@ -86,8 +55,7 @@ RoleConfig read_role(Checker& c, const Scope& s, std::set<std::string>& names) {
   constexpr std::string_view kNameText =
       "a unique name of 1 to 32 characters from a-z, 0-9, '_' and '-'";
   if (auto name = c.text(s, "name", kNameText)) {
-    if (name->empty() || name->size() > 32 ||
-        name->find_first_not_of(kNameChars) != std::string::npos || names.contains(*name)) {
+    if (!check::is_short_name(*name) || names.contains(*name)) {
       c.expected(c.position(s, "name"), s, "name", kNameText, check::quote(*name));
     }
     names.insert(*name);
@@ -105,13 +73,20 @@ RoleConfig read_role(Checker& c, const Scope& s, std::set<std::string>& names) {
   } else if (c.node(s, "unit") == nullptr) {
     c.missing(s, "unit", kUnitText);
   }
+  // A list that was given but rejected makes the role invalid (it was reported).
   bool lists_ok = true;
-  for (const std::string& text : read_strings(
-           c, s, "ports", R"("tcp/N" or "udp/N" with N from 1 to 65535)", port_entry, lists_ok)) {
+  const auto list = [&](std::string_view key, std::string_view entry,
+                        bool (*valid)(std::string_view)) {
+    auto values =
+        c.string_list(s, key, "an array of at most 64 strings, each " + std::string(entry), valid);
+    if (!values && c.node(s, key) != nullptr) lists_ok = false;
+    return values.value_or(std::vector<std::string>{});
+  };
+  for (const std::string& text :
+       list("ports", R"("tcp/N" or "udp/N" with N from 1 to 65535)", port_entry)) {
     role.ports.push_back(*parse_port(text));
   }
-  role.binaries =
-      read_strings(c, s, "binaries", "an absolute path or a file name", binary_entry, lists_ok);
+  role.binaries = list("binaries", "an absolute path or a file name", binary_entry);
   if (auto v = c.integer(s, "max_instances")) role.max_instances = static_cast<std::uint32_t>(*v);
   constexpr std::string_view kModeText = R"("report" or "stop")";
   if (auto mode = c.text(s, "mode", kModeText)) {

@@ -15,49 +15,12 @@ namespace {
 using check::Checker;
 using check::Scope;
 
-constexpr std::string_view kNameChars = "abcdefghijklmnopqrstuvwxyz0123456789_-";
-constexpr std::size_t kMaxNameLength = 32;
-constexpr std::size_t kMaxListEntries = 64;
-
-bool valid_name(std::string_view name) {
-  return !name.empty() && name.size() <= kMaxNameLength &&
-         name.find_first_not_of(kNameChars) == std::string_view::npos;
-}
-
 // "x.service", "x.scope", "x.slice": what systemd's unit names end with here.
 bool looks_like_unit(std::string_view name) {
   for (std::string_view suffix : {".service", ".scope", ".slice"}) {
     if (name.size() > suffix.size() && name.ends_with(suffix)) return true;
   }
   return false;
-}
-
-// An array of non-empty strings, each passing `valid` (described by `what`).
-std::optional<std::vector<std::string>> read_list(Checker& c, const Scope& s, std::string_view key,
-                                                  std::string_view what,
-                                                  bool (*valid)(std::string_view)) {
-  const toml::node* node = c.node(s, key);
-  if (node == nullptr) return std::nullopt;
-  const std::string array_what = "an array of at most 64 strings, each " + std::string(what);
-  const toml::array* array = node->as_array();
-  if (array == nullptr || array->size() > kMaxListEntries) {
-    c.expected(node->source().begin, s, key, array_what, check::describe(*node));
-    return std::nullopt;
-  }
-  std::vector<std::string> out;
-  bool ok = true;
-  for (const toml::node& entry : *array) {
-    const auto* text = entry.as_string();
-    if (text == nullptr || !valid(text->get())) {
-      c.expected(entry.source().begin, s, key, array_what,
-                 text == nullptr ? check::describe(entry) : check::quote(text->get()));
-      ok = false;
-      continue;
-    }
-    out.push_back(text->get());
-  }
-  if (!ok) return std::nullopt;
-  return out;
 }
 
 bool protect_entry(std::string_view entry) {
@@ -122,13 +85,16 @@ void read_timing(Checker& c, const Scope& s, MemoryConfig& out) {
 
 void read_victims(Checker& c, const Scope& s, MemoryConfig& out) {
   if (auto v = c.integer(s, "top_n")) out.top_n = static_cast<std::uint32_t>(*v);
-  if (auto list = read_list(c, s, "protect",
-                            "a process name (at most 15 bytes), an absolute path or a unit name",
-                            protect_entry)) {
+  if (auto list = c.string_list(s, "protect",
+                                "an array of at most 64 strings, each a process name (at most 15 "
+                                "bytes), an absolute path or a unit name",
+                                protect_entry)) {
     out.protect = std::move(*list);
   }
-  if (auto list = read_list(c, s, "expendable_units", "a unit name such as \"cache.service\"",
-                            unit_entry)) {
+  if (auto list = c.string_list(
+          s, "expendable_units",
+          "an array of at most 64 strings, each a unit name such as \"cache.service\"",
+          unit_entry)) {
     out.expendable_units = std::move(*list);
   }
   read_choice(c, s, "expendable_action", {"restart", "stop"}, R"("restart" or "stop")",
@@ -233,7 +199,7 @@ void read_watches(Checker& c, const Scope& memory, std::vector<MemoryWatchConfig
     constexpr std::string_view kNameText =
         "a unique name of 1 to 32 characters from a-z, 0-9, '_' and '-'";
     if (auto name = c.text(s, "name", kNameText)) {
-      if (!valid_name(*name) || names.contains(*name)) {
+      if (!check::is_short_name(*name) || names.contains(*name)) {
         c.expected(c.position(s, "name"), s, "name", kNameText, check::quote(*name));
       }
       names[*name] = true;

@@ -22,33 +22,6 @@ bool valid_hostname(std::string_view name) {
   return true;
 }
 
-// Reads an array of strings, each checked by `valid`; false (reported) when anything is off.
-template <typename Valid>
-bool read_strings(Checker& c, const Scope& s, std::string_view key, std::string_view what,
-                  bool allow_empty, Valid valid, std::vector<std::string>& out) {
-  const toml::node* node = c.node(s, key);
-  if (node == nullptr) return true;
-  const toml::array* array = node->as_array();
-  if (array == nullptr || (!allow_empty && array->empty()) || array->size() > 16) {
-    c.expected(node->source().begin, s, key, what,
-               array == nullptr ? check::describe(*node)
-                                : "an array of " + std::to_string(array->size()) + " values");
-    return false;
-  }
-  std::vector<std::string> values;
-  for (const toml::node& element : *array) {
-    const auto* text = element.as_string();
-    if (text == nullptr || !valid(text->get())) {
-      c.expected(element.source().begin, s, key, what,
-                 text == nullptr ? check::describe(element) : check::quote(text->get()));
-      return false;
-    }
-    values.push_back(text->get());
-  }
-  out = std::move(values);
-  return true;
-}
-
 }  // namespace
 
 void read_rescue(Checker& c, const toml::table& root, Config& config) {
@@ -56,10 +29,11 @@ void read_rescue(Checker& c, const toml::table& root, Config& config) {
   c.reject_unknown(s);
   RescueConfig& out = config.rescue;
   if (auto enabled = c.boolean(s, "enabled")) out.enabled = *enabled;
-  const auto valid_listen = [](const std::string& text) {
+  const auto valid_listen = [](std::string_view text) {
     return rescue::parse_listen(text).has_value();
   };
-  if (read_strings(c, s, "listen", kListenText, false, valid_listen, out.listen)) {
+  if (auto listen = c.string_list(s, "listen", kListenText, valid_listen, 1, 16)) {
+    out.listen = std::move(*listen);
     for (const auto& entry : out.listen) {
       if (entry.starts_with("0.0.0.0:")) {
         c.warn(c.position(s, "listen"), s, "listen",
@@ -67,9 +41,9 @@ void read_rescue(Checker& c, const toml::table& root, Config& config) {
       }
     }
   }
-  read_strings(
-      c, s, "hostnames", kHostnamesText, true,
-      [](const std::string& name) { return valid_hostname(name); }, out.hostnames);
+  if (auto names = c.string_list(s, "hostnames", kHostnamesText, valid_hostname, 0, 16)) {
+    out.hostnames = std::move(*names);
+  }
   // Debian bookworm's CivetWeb 1.15 loads OpenSSL at run time and, with OpenSSL 3, crashes
   // the whole process on the first HTTPS connection (a worker calls a null function
   // pointer; reproduced with a self-signed certificate and curl). A rescue page must never

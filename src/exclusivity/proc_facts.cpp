@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "util/proc.hpp"
+
 namespace lifeline::exclusivity {
 
 namespace {
@@ -55,22 +57,7 @@ std::vector<PortSocket> parse_proc_net(std::string_view text, PortProto proto) {
 }
 
 std::string systemd_cgroup_of(std::string_view text) {
-  std::string v2;
-  while (!text.empty()) {
-    const std::size_t nl = text.find('\n');
-    const std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    // hierarchy-ID:controller-list:cgroup-path; the path may itself contain ':'.
-    const std::size_t first = line.find(':');
-    if (first == std::string_view::npos) continue;
-    const std::size_t second = line.find(':', first + 1);
-    if (second == std::string_view::npos) continue;
-    const std::string_view controllers = line.substr(first + 1, second - first - 1);
-    const std::string_view path = line.substr(second + 1);
-    if (controllers == "name=systemd") return std::string(path);
-    if (line.substr(0, first) == "0" && controllers.empty()) v2 = path;
-  }
-  return v2;
+  return cgroup_path_of(text, "name=systemd");
 }
 
 std::string unit_of_cgroup(std::string_view path) {

@@ -154,19 +154,7 @@ bool MemoryService::restart_expendable(Domain& domain, const LadderDecision& dec
 }
 
 void MemoryService::kill_victim(Domain& domain, const LadderDecision& decision) {
-  ProtectRules rules;
-  rules.self = ::getpid();
-  for (const std::string& entry : config_.protect) {
-    if (entry.front() == '/') {
-      rules.paths.push_back(entry);
-    } else if (entry.ends_with(".service") || entry.ends_with(".scope") ||
-               entry.ends_with(".slice")) {
-      rules.units.push_back(entry);
-    } else {
-      rules.names.push_back(entry);
-    }
-  }
-  if (!config_.ssh.unit.empty()) rules.units.push_back(config_.ssh.unit);
+  ProtectRules rules = protect_rules_;
   rules.scope_cgroup = domain.cgroup.empty() ? config_.victim_cgroup : domain.cgroup;
   const VictimOrder order =
       config_.victim == "fastest" ? VictimOrder::fastest : VictimOrder::largest;

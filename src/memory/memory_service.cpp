@@ -27,6 +27,25 @@ LeakPolicy leak_policy(const LeakConfig& c) {
   return p;
 }
 
+// The configured protections, sorted by kind: an absolute path matches the executable, a
+// unit name the cgroup, anything else the process name. sshd's unit is always protected.
+ProtectRules protect_rules(const MemoryConfig& c) {
+  ProtectRules rules;
+  rules.self = ::getpid();
+  for (const std::string& entry : c.protect) {
+    if (entry.front() == '/') {
+      rules.paths.push_back(entry);
+    } else if (entry.ends_with(".service") || entry.ends_with(".scope") ||
+               entry.ends_with(".slice")) {
+      rules.units.push_back(entry);
+    } else {
+      rules.names.push_back(entry);
+    }
+  }
+  if (!c.ssh.unit.empty()) rules.units.push_back(c.ssh.unit);
+  return rules;
+}
+
 LadderPolicy ladder_policy(const MemoryConfig& c) {
   LadderPolicy p;
   p.warn_percent = c.warn_available_percent;
@@ -62,6 +81,7 @@ MemoryService::MemoryService(EventLoop& loop, FaultSet& faults, EventSink& sink,
       hooks_(std::move(hooks)),
       paths_(std::move(paths)),
       scanner_(paths_.proc),
+      protect_rules_(protect_rules(config_)),
       ssh_policy_(ssh_settings(config_.ssh)),
       killer_(loop, [this](const KillOutcome& outcome) { on_victim_gone(outcome); }) {}
 

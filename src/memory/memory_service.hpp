@@ -120,6 +120,7 @@ class MemoryService {
   MemoryHooks hooks_;
   MemoryPaths paths_;
   ProcessScanner scanner_;
+  ProtectRules protect_rules_;   // from [memory] protect and the ssh unit, built once
   std::vector<Domain> domains_;  // [0] is the system
   std::unique_ptr<PsiMonitor> psi_;
   std::vector<std::unique_ptr<PsiMonitor>> watch_psi_;  // cgroup v2 memory.pressure

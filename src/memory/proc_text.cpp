@@ -1,5 +1,7 @@
 #include "memory/proc_text.hpp"
 
+#include "util/proc.hpp"
+
 #include <charconv>
 #include <limits>
 
@@ -34,21 +36,27 @@ void for_each_line(std::string_view text, F line) {
   }
 }
 
+// Calls `pair(key, value)` for each "key value" line with a decimal value (/proc/vmstat,
+// memory.stat); other lines are skipped.
+template <typename F>
+void for_each_counter(std::string_view text, F pair) {
+  for_each_line(text, [&](std::string_view line) {
+    const std::size_t space = line.find(' ');
+    if (space == std::string_view::npos) return;
+    if (const auto value = number(line.substr(space + 1))) pair(line.substr(0, space), *value);
+  });
+}
+
 }  // namespace
 
 VmStat parse_vmstat(std::string_view text) {
   VmStat out;
-  for_each_line(text, [&](std::string_view line) {
-    const std::size_t space = line.find(' ');
-    if (space == std::string_view::npos) return;
-    const std::string_view key = line.substr(0, space);
-    const auto value = number(line.substr(space + 1));
-    if (!value) return;
+  for_each_counter(text, [&](std::string_view key, std::uint64_t value) {
     if (key == "workingset_refault" || key == "workingset_refault_anon" ||
         key == "workingset_refault_file") {
-      out.refaults += *value;
+      out.refaults += value;
     } else if (key == "oom_kill") {
-      out.oom_kill = *value;
+      out.oom_kill = value;
       out.has_oom_kill = true;
     }
   });
@@ -56,28 +64,7 @@ VmStat parse_vmstat(std::string_view text) {
 }
 
 std::string memory_cgroup_of(std::string_view text) {
-  std::string v2;
-  std::string v1;
-  for_each_line(text, [&](std::string_view line) {
-    const std::size_t first = line.find(':');
-    if (first == std::string_view::npos) return;
-    const std::size_t second = line.find(':', first + 1);
-    if (second == std::string_view::npos) return;
-    const std::string_view controllers = line.substr(first + 1, second - first - 1);
-    const std::string_view path = line.substr(second + 1);
-    if (line.substr(0, first) == "0" && controllers.empty()) {
-      v2 = path;
-      return;
-    }
-    std::string_view rest = controllers;
-    while (!rest.empty()) {
-      const std::size_t comma = rest.find(',');
-      if (rest.substr(0, comma) == "memory") v1 = path;
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
-  });
-  return v1.empty() ? v2 : v1;
+  return cgroup_path_of(text, "memory");
 }
 
 std::optional<std::uint64_t> parse_memory_limit(std::string_view text) {
@@ -97,17 +84,12 @@ std::uint64_t parse_inactive_file(std::string_view text) {
   std::uint64_t v1 = 0;
   std::uint64_t v2 = 0;
   bool has_v1 = false;
-  for_each_line(text, [&](std::string_view line) {
-    const std::size_t space = line.find(' ');
-    if (space == std::string_view::npos) return;
-    const std::string_view key = line.substr(0, space);
-    const auto value = number(line.substr(space + 1));
-    if (!value) return;
+  for_each_counter(text, [&](std::string_view key, std::uint64_t value) {
     if (key == "total_inactive_file") {
-      v1 = *value;
+      v1 = value;
       has_v1 = true;
     } else if (key == "inactive_file") {
-      v2 = *value;
+      v2 = value;
     }
   });
   return has_v1 ? v1 : v2;

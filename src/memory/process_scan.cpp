@@ -11,6 +11,7 @@
 #include "memory/meminfo.hpp"
 #include "memory/proc_text.hpp"
 #include "util/files.hpp"
+#include "util/proc.hpp"
 
 namespace lifeline::memory {
 
@@ -18,28 +19,6 @@ namespace {
 
 constexpr std::size_t kStatusMax = 8192;
 const std::uint64_t kPageKb = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE)) / 1024;
-
-std::optional<pid_t> pid_of(const char* name) {
-  pid_t pid = 0;
-  const char* end = name + std::strlen(name);
-  const auto [at, error] = std::from_chars(name, end, pid);
-  if (error != std::errc{} || at != end || pid <= 0) return std::nullopt;
-  return pid;
-}
-
-std::string read_or_empty(const std::string& path, std::size_t max = 4096) {
-  auto text = read_small_file(path, max);
-  return text ? std::move(*text) : std::string{};
-}
-
-template <typename F>
-void for_each_pid(const std::string& root, F visit) {
-  std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(root.c_str()), closedir);
-  if (!dir) return;
-  while (const dirent* entry = readdir(dir.get())) {
-    if (auto pid = pid_of(entry->d_name)) visit(*pid);
-  }
-}
 
 }  // namespace
 
@@ -60,7 +39,7 @@ std::optional<ProcessInfo> ProcessScanner::read_cheap(pid_t pid) const {
   p.pid = pid;
   p.rss_kb = resident * kPageKb;
   p.kernel_thread = size == 0;  // no address space at all
-  p.comm = read_or_empty(dir + "/comm", 64);
+  p.comm = read_file_or_empty(dir + "/comm", 64);
   if (!p.comm.empty() && p.comm.back() == '\n') p.comm.pop_back();
   return p;
 }
@@ -76,10 +55,8 @@ bool ProcessScanner::fill_details(ProcessInfo& p) const {
   } else {
     p.kernel_thread = true;  // no Vm* lines: a kernel thread (or a zombie)
   }
-  char target[4096];
-  const ssize_t n = readlink((dir + "/exe").c_str(), target, sizeof target - 1);
-  if (n > 0) p.exe.assign(target, static_cast<std::size_t>(n));
-  p.cgroup = memory_cgroup_of(read_or_empty(dir + "/cgroup"));
+  p.exe = read_link(dir + "/exe");
+  p.cgroup = memory_cgroup_of(read_file_or_empty(dir + "/cgroup"));
   p.oom_score_adj = read_oom_score_adj(p.pid).value_or(0);
   return true;
 }
@@ -116,14 +93,14 @@ std::vector<ProcessInfo> ProcessScanner::scan(hal::MonoTime now) {
 std::vector<ProcessInfo> ProcessScanner::scan_cgroup(const std::string& cgroup_dir,
                                                      hal::MonoTime now) {
   std::vector<ProcessInfo> table;
-  const std::string procs = read_or_empty(cgroup_dir + "/cgroup.procs", 1 << 20);
+  const std::string procs = read_file_or_empty(cgroup_dir + "/cgroup.procs", 1 << 20);
   std::size_t at = 0;
   while (at < procs.size()) {
     std::size_t end = procs.find('\n', at);
     if (end == std::string::npos) end = procs.size();
     const std::string line = procs.substr(at, end - at);
     at = end + 1;
-    auto pid = pid_of(line.c_str());
+    auto pid = parse_pid(line);
     if (!pid) continue;
     auto p = read(*pid);
     if (!p) continue;
@@ -136,7 +113,7 @@ std::vector<ProcessInfo> ProcessScanner::scan_cgroup(const std::string& cgroup_d
 std::vector<pid_t> ProcessScanner::find_by_comm(std::string_view name) const {
   std::vector<pid_t> found;
   for_each_pid(proc_root_, [&](pid_t pid) {
-    std::string comm = read_or_empty(proc_root_ + "/" + std::to_string(pid) + "/comm", 64);
+    std::string comm = read_file_or_empty(proc_root_ + "/" + std::to_string(pid) + "/comm", 64);
     if (!comm.empty() && comm.back() == '\n') comm.pop_back();
     if (comm == name) found.push_back(pid);
   });

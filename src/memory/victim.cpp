@@ -13,6 +13,8 @@ namespace {
 constexpr std::array<std::string_view, 5> kBuiltinNames{"systemd", "systemd-journal", "sshd",
                                                         "dbus-daemon", "dbus-broker"};
 
+}  // namespace
+
 bool cgroup_has_unit(std::string_view cgroup, std::string_view unit) {
   // A unit's cgroup is a path component: ".../ssh.service" or ".../ssh.service/...".
   std::size_t at = 0;
@@ -25,8 +27,6 @@ bool cgroup_has_unit(std::string_view cgroup, std::string_view unit) {
   }
   return false;
 }
-
-}  // namespace
 
 bool cgroup_within(std::string_view cgroup, std::string_view parent) {
   if (parent.empty() || parent == "/") return true;

@@ -41,6 +41,10 @@ struct Protection {
 };
 Protection protection(const ProcessInfo& process, const ProtectRules& rules);
 
+// True when `unit` is a whole component of `cgroup` (".../ssh.service" or
+// ".../ssh.service/..."): the process runs in that unit.
+bool cgroup_has_unit(std::string_view cgroup, std::string_view unit);
+
 // True when `cgroup` is `parent` or inside it ("/a/b" is inside "/a", "/ab" is not).
 bool cgroup_within(std::string_view cgroup, std::string_view parent);
 

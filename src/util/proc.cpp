@@ -1,0 +1,68 @@
+#include "util/proc.hpp"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <memory>
+
+#include "util/files.hpp"
+
+namespace lifeline {
+
+std::optional<pid_t> parse_pid(std::string_view name) {
+  pid_t pid = 0;
+  const char* end = name.data() + name.size();
+  const auto [at, error] = std::from_chars(name.data(), end, pid);
+  if (error != std::errc{} || at != end || pid <= 0) return std::nullopt;
+  return pid;
+}
+
+void for_each_pid(const std::string& proc_root, const std::function<void(pid_t)>& visit) {
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(proc_root.c_str()), &::closedir);
+  if (!dir) return;
+  // readdir() is safe here: each call has its own DIR stream.
+  while (const dirent* entry = ::readdir(dir.get())) {  // NOLINT(concurrency-mt-unsafe)
+    if (auto pid = parse_pid(entry->d_name)) visit(*pid);
+  }
+}
+
+std::string read_file_or_empty(const std::string& path, std::size_t max_bytes) {
+  auto text = read_small_file(path, max_bytes);
+  return text ? std::move(*text) : std::string{};
+}
+
+std::string read_link(const std::string& path) {
+  char buffer[4096];
+  const ssize_t n = ::readlink(path.c_str(), buffer, sizeof buffer);
+  return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string{};
+}
+
+std::string cgroup_path_of(std::string_view text, std::string_view v1_controller) {
+  std::string v2;
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    // hierarchy-ID:controller-list:cgroup-path
+    const std::size_t first = line.find(':');
+    if (first == std::string_view::npos) continue;
+    const std::size_t second = line.find(':', first + 1);
+    if (second == std::string_view::npos) continue;
+    const std::string_view path = line.substr(second + 1);
+    std::string_view controllers = line.substr(first + 1, second - first - 1);
+    if (line.substr(0, first) == "0" && controllers.empty()) {
+      v2 = path;
+      continue;
+    }
+    while (!controllers.empty()) {
+      const std::size_t comma = controllers.find(',');
+      if (controllers.substr(0, comma) == v1_controller) return std::string(path);
+      if (comma == std::string_view::npos) break;
+      controllers.remove_prefix(comma + 1);
+    }
+  }
+  return v2;
+}
+
+}  // namespace lifeline
