@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The memory guard's numbers on this machine, with the real lifeline binary.
 
-Usage: bench/memory_scenarios.py BUILD_DIR [--runs N] [--idle-seconds S]
+Usage: bench/memory_scenarios.py BUILD_DIR [--runs N] [--idle-seconds S] [--psi-only]
 
 1. Relief latency. A hog grows 50 MiB/s inside a 128 MiB memory cgroup the script creates;
    lifeline watches the cgroup and relieves below 50 % headroom (SIGTERM, 500 ms grace).
@@ -11,17 +11,23 @@ Usage: bench/memory_scenarios.py BUILD_DIR [--runs N] [--idle-seconds S]
      wake -> signal     the two above, per run: what follows a PSI trigger's wake-up
      64 MiB -> signal   the hog reached 64 MiB (about the crossing) until SIGTERM arrived;
                         includes waiting for the next sample (fast_sample_interval_ms)
-2. Idle cost. lifeline on the sim board for S seconds with the guard off, then on (default
+2. PSI event -> first action. Two readers thrash a 96 MiB file through a 64 MiB memory
+   cgroup until the box's PSI `some` trigger fires; memory is plentiful, so lifeline's
+   first action is the warning the stall alone raises. Timed against the bench's own PSI
+   trigger, registered like lifeline's on the same file (the kernel fires both in one pass).
+3. Idle cost. lifeline on the sim board for S seconds with the guard off, then on (default
    intervals, SSH probe on): CPU ticks used, wakeups of the loop, resident memory.
 Needs root (cgroups, /dev/kmsg). The hog and lifeline are ended by PID.
 """
 import argparse
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -87,7 +93,7 @@ def wait_for(predicate, timeout):
     return False
 
 
-def relief_run(binary, hog, tmp):
+def relief_run(binary, hog, tmp, reserve_kib=2048):
     cg_dir, cg_path = make_cgroup(128 * MiB)
     agent = hog_proc = None
     try:
@@ -95,6 +101,7 @@ def relief_run(binary, hog, tmp):
             "[memory]\nenabled = true\nsample_interval_ms = 500\nfast_sample_interval_ms = 100\n"
             "warn_available_percent = 80\nrelieve_available_percent = 50\nkill_available_percent = 0\n"
             f"eta_relieve_s = 0\ngrace_ms = 500\nvictim_cgroup = \"{cg_path}\"\n"
+            f"act_reserve_kib = {reserve_kib}\n"
             "[memory.ssh]\nenabled = false\n"
             f"[[memory.watch]]\nname = \"bench\"\ncgroup = \"{cg_path}\"\n"))
         log = open(os.path.join(tmp, "out.log"), "w")
@@ -116,12 +123,16 @@ def relief_run(binary, hog, tmp):
         if not relief or "sigterm" not in stamps:
             return None
         r = relief[0]
+        exited = [e for e in events(binary, config) if e["kind"] == "memory_victim_exited"
+                  and e["fields"].get("pid") == str(hog_proc.pid)]
+        faults = int(exited[0]["fields"].get("act_page_faults", -1)) if exited else None
         sig_us = int(stamps["sigterm"]) / 1000.0
         return {
             "wake_to_decision_ms": int(r["fields"]["wake_to_decision_us"]) / 1000.0,
             "decision_to_signal_ms": (sig_us - r["monotonic_us"]) / 1000.0,
             "mark_to_signal_ms": (sig_us - int(stamps["mark"]) / 1000.0) / 1000.0 if "mark" in stamps else None,
             "trigger": r["fields"].get("trigger"),
+            "act_page_faults": faults,
         }
     finally:
         if hog_proc and hog_proc.poll() is None:
@@ -131,6 +142,133 @@ def relief_run(binary, hog, tmp):
             agent.kill()
             agent.wait()
         remove_cgroup(cg_dir)
+
+
+class PsiObserver:
+    """The bench's own trigger on /proc/pressure/memory, registered like lifeline's (a 1 s
+    window, or the 2 s an unprivileged opener needs, the stall scaled alike), so the kernel
+    fires both in the same pass. Each event's CLOCK_MONOTONIC wake time is kept."""
+
+    def __init__(self, kind="some", stall_us=150000, window_us=1000000):
+        self.fd = os.open("/proc/pressure/memory", os.O_RDWR | os.O_NONBLOCK)
+        try:
+            os.write(self.fd, f"{kind} {stall_us} {window_us}\0".encode())
+        except OSError:  # no CAP_SYS_RESOURCE: windows must be multiples of 2 s
+            os.close(self.fd)
+            self.fd = os.open("/proc/pressure/memory", os.O_RDWR | os.O_NONBLOCK)
+            os.write(self.fd, f"{kind} {stall_us * 2} {window_us * 2}\0".encode())
+        self.events_ns = []
+        self.running = True
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        poller = select.poll()
+        poller.register(self.fd, select.POLLPRI)
+        while self.running:
+            for _ in poller.poll(200):
+                self.events_ns.append(time.monotonic_ns())
+
+    def close(self):
+        self.running = False
+        self.thread.join()
+        os.close(self.fd)
+
+
+def thrasher(cg_dir, path, seconds):
+    """Reads `path` (larger than the cgroup's limit) over and over from inside the cgroup:
+    every pass evicts and refaults the page cache, and those refaults are memory stalls."""
+    code = ("import os,sys,time\nfd=os.open(sys.argv[1],os.O_RDONLY)\nn=os.fstat(fd).st_size\n"
+            "end=time.monotonic()+float(sys.argv[2])\nwhile time.monotonic()<end:\n"
+            " o=0\n while o<n:\n  os.pread(fd,1<<20,o); o+=1<<20\n")
+    def enter():
+        with open(f"{cg_dir}/cgroup.procs", "w") as f:
+            f.write(str(os.getpid()))
+    return subprocess.Popen([sys.executable, "-c", code, path, str(seconds)], preexec_fn=enter)
+
+
+def psi_run(binary, tmp, thrash_file):
+    """A real PSI event to the first action. Memory is plentiful (this box's MemAvailable is
+    far above the warn level), so only the trigger can move the ladder: two readers thrash
+    a 96 MiB file through a 64 MiB memory cgroup, the box's `some` stall crosses lifeline's
+    trigger, and a stall is a warning (memory_low, a top-RSS snapshot). The first action is
+    the level-change record, timed against the bench's own trigger on the same file."""
+    cg_dir, _ = make_cgroup(64 * MiB)
+    agent = observer = None
+    readers = []
+    try:
+        config = write_config(tmp, "[memory]\nenabled = true\n[memory.ssh]\nenabled = false\n")
+        log = open(os.path.join(tmp, "out.log"), "w")
+        agent = subprocess.Popen([binary, "run", "--config", config, "--console"], stdout=log,
+                                 stderr=log)
+        if not wait_for(lambda: "watchdog_opened" in open(log.name).read(), 10):
+            raise RuntimeError("lifeline did not start: " + open(log.name).read())
+        time.sleep(1)
+        observer = PsiObserver()
+        readers = [thrasher(cg_dir, thrash_file, 30) for _ in range(2)]
+        def warned():
+            return [e for e in events(binary, config) if e["kind"] == "memory_level_changed"
+                    and e["fields"].get("level") != "normal"]
+        found = None
+        end = time.monotonic() + 30
+        while time.monotonic() < end and not found:
+            time.sleep(0.5)
+            found = warned()
+        if not found:
+            return None
+        r = found[0]
+        if r["fields"].get("trigger") != "psi" or not observer.events_ns:
+            return {"trigger": r["fields"].get("trigger")}
+        action_us = r["monotonic_us"]
+        wake_us = action_us - int(r["fields"]["wake_to_action_us"])
+        # The observer's event of the same kernel pass: the one nearest lifeline's wake.
+        event_us = min((ns / 1000.0 for ns in observer.events_ns), key=lambda t: abs(t - wake_us))
+        return {
+            "trigger": "psi",
+            "event_to_wake_ms": (wake_us - event_us) / 1000.0,
+            "event_to_action_ms": (action_us - event_us) / 1000.0,
+            "wake_to_action_ms": int(r["fields"]["wake_to_action_us"]) / 1000.0,
+            "level": r["fields"].get("level"),
+        }
+    finally:
+        for reader in readers:
+            if reader.poll() is None:
+                reader.kill()
+            reader.wait()
+        if observer:
+            observer.close()
+        if agent:
+            agent.send_signal(signal.SIGTERM)
+            try:
+                agent.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                agent.kill()
+                agent.wait()
+        remove_cgroup(cg_dir)
+
+
+def report_psi(build, runs):
+    if not os.path.exists("/proc/pressure/memory"):
+        print("PSI event -> first action: skipped, this kernel has no PSI")
+        return
+    thrash_file = os.path.join(build, "psi-thrash.bin")  # on disk: tmpfs pages never refault
+    with open(thrash_file, "wb") as f:
+        for _ in range(96):
+            f.write(os.urandom(MiB))
+    results, others = [], []
+    try:
+        for _ in range(runs):
+            with tempfile.TemporaryDirectory(prefix="lifeline-membench-") as tmp:
+                r = psi_run(os.path.join(build, "lifeline"), tmp, thrash_file)
+            (results if r and r["trigger"] == "psi" else others).append(r)
+    finally:
+        os.remove(thrash_file)
+    print(f"PSI event -> first action ({len(results)}/{runs} runs woken by PSI; others: "
+          f"{[o and o['trigger'] for o in others]}):")
+    print("  event -> loop wake:   " + percentiles([r["event_to_wake_ms"] for r in results]))
+    print("  wake -> level record: " + percentiles([r["wake_to_action_ms"] for r in results]))
+    print("  event -> level record (goal <= 20 ms): "
+          + percentiles([r["event_to_action_ms"] for r in results]))
 
 
 def proc_ticks(pid):
@@ -167,6 +305,7 @@ def main():
     parser.add_argument("build")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--idle-seconds", type=int, default=60)
+    parser.add_argument("--psi-only", action="store_true", help="only the PSI event -> action runs")
     args = parser.parse_args()
     binary = os.path.join(args.build, "lifeline")
     hog = os.path.join(args.build, "memory_hog")
@@ -176,12 +315,20 @@ def main():
     if not os.path.exists(hog):
         print(f"memory scenarios: {hog} is missing (build with tests)")
         return 1
-    results = []
-    for _ in range(args.runs):
+    report_psi(args.build, args.runs)
+    if args.psi_only:
+        return 0
+    results, unreserved = [], []
+    for i in range(args.runs):
         with tempfile.TemporaryDirectory(prefix="lifeline-membench-") as tmp:
             r = relief_run(binary, hog, tmp)
             if r:
                 results.append(r)
+        if i < max(3, args.runs // 4):  # the same run without the heap reserve, to compare
+            with tempfile.TemporaryDirectory(prefix="lifeline-membench-") as tmp:
+                r = relief_run(binary, hog, tmp, reserve_kib=0)
+                if r:
+                    unreserved.append(r)
     print(f"memory guard relief ({len(results)}/{args.runs} runs ended in a relief):")
     print("  wake -> decision:    " + percentiles([r["wake_to_decision_ms"] for r in results]))
     print("  decision -> SIGTERM: " + percentiles([r["decision_to_signal_ms"] for r in results]))
@@ -190,6 +337,11 @@ def main():
     print("  64 MiB -> SIGTERM:   " + percentiles([r["mark_to_signal_ms"] for r in results
                                                    if r["mark_to_signal_ms"] is not None]))
     print("  triggers: " + ", ".join(sorted({r["trigger"] for r in results})))
+    faults = [r["act_page_faults"] for r in results if r["act_page_faults"] is not None]
+    print("  page faults on the act path (wake -> SIGTERM), act_reserve_kib = 2048: "
+          + percentiles(faults, unit="faults"))
+    faults0 = [r["act_page_faults"] for r in unreserved if r["act_page_faults"] is not None]
+    print("  page faults on the act path, act_reserve_kib = 0:    " + percentiles(faults0, unit="faults"))
     for on in (False, True):
         with tempfile.TemporaryDirectory(prefix="lifeline-membench-") as tmp:
             ticks, rss = idle_run(binary, tmp, on, args.idle_seconds)

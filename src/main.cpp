@@ -6,6 +6,7 @@
 #include "cli/beat.hpp"
 #include "cli/commands.hpp"
 #include "cli/doctor.hpp"
+#include "cli/exclusivity.hpp"
 #include "cli/faults_doc.hpp"
 #include "cli/passwd.hpp"
 
@@ -74,6 +75,20 @@ int main(int argc, char** argv) {
                          "the robot application's unit, e.g. avatar-tank.service");
   doctor_cmd->add_flag("--json", doctor_json, "JSON output");
 
+  auto* exclusivity =
+      app.add_subcommand("exclusivity", "service exclusivity (docs/exclusivity.md)");
+  exclusivity->require_subcommand(1);
+  auto* exclusivity_check = exclusivity->add_subcommand(
+      "check", "check every role once; with --enforce, stop or mask duplicates (for boot)");
+  bool enforce = false;
+  exclusivity_check->add_option("-c,--config", config_path, "configuration file");
+  exclusivity_check->add_flag("--enforce", enforce, "apply each role's mode (stop, mask)");
+  auto* release = exclusivity->add_subcommand(
+      "release", "unmask a unit that mode \"mask\" masked, and record it (needs root)");
+  std::string release_unit;
+  release->add_option("-c,--config", config_path, "configuration file");
+  release->add_option("unit", release_unit, "the unit, e.g. mediamtx.service")->required();
+
   auto* beat = app.add_subcommand("beat", "renew a heartbeat lease (for shell scripts)");
   std::string lease_name;
   std::string lease_socket = cli::kDefaultLeaseSocket;
@@ -109,6 +124,8 @@ int main(int argc, char** argv) {
   if (lockout->parsed()) return cli::check_lockout(config_path);
   if (faults->parsed()) return cli::print_faults(faults_markdown);
   if (doctor_cmd->parsed()) return cli::doctor(doctor_root, doctor_app_unit, doctor_json);
+  if (exclusivity_check->parsed()) return cli::exclusivity_check(config_path, enforce);
+  if (release->parsed()) return cli::exclusivity_release(config_path, release_unit);
   if (beat->parsed()) {
     return cli::beat(lease_socket, lease_name, beat_count,
                      std::chrono::milliseconds(beat_interval_ms));

@@ -12,8 +12,11 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
 set(CMAKE_LIBRARY_ARCHITECTURE aarch64-linux-gnu)
-# Unit tests run under user-mode emulation: qemu-aarch64 -L /usr/aarch64-linux-gnu.
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-L;/usr/aarch64-linux-gnu)
+# Unit tests run under user-mode emulation with the multiarch runtime (libc6:ARCH, its
+# loader in /lib): never -L /usr/aarch64-linux-gnu, whose loader is another glibc build than
+# the libc.so.6 that ld.so.cache finds, which breaks pthread_create
+# (tests/package/cross-unit.sh).
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64)
 
 # A target library that multiarch cannot co-install (a mirror's index missing for one
 # architecture leaves a version skew with the host's copy) may be unpacked with dpkg-deb -x
@@ -25,5 +28,5 @@ if(LIFELINE_CROSS_OVERLAY)
       "${LIFELINE_CROSS_OVERLAY}/usr/lib/aarch64-linux-gnu/pkgconfig:$ENV{PKG_CONFIG_LIBDIR}")
   set(_overlay_libs "${LIFELINE_CROSS_OVERLAY}/usr/lib/aarch64-linux-gnu:${LIFELINE_CROSS_OVERLAY}/lib/aarch64-linux-gnu")
   string(APPEND CMAKE_EXE_LINKER_FLAGS_INIT " -Wl,-rpath-link,${_overlay_libs}")
-  set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-L;/usr/aarch64-linux-gnu;-E;LD_LIBRARY_PATH=${_overlay_libs})
+  set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-E;LD_LIBRARY_PATH=${_overlay_libs})
 endif()

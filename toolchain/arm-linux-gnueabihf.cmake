@@ -12,7 +12,11 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
 set(CMAKE_LIBRARY_ARCHITECTURE arm-linux-gnueabihf)
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-arm;-L;/usr/arm-linux-gnueabihf)
+# Unit tests run under user-mode emulation with the multiarch runtime (libc6:ARCH, its
+# loader in /lib): never -L /usr/arm-linux-gnueabihf, whose loader is another glibc build than
+# the libc.so.6 that ld.so.cache finds, which breaks pthread_create
+# (tests/package/cross-unit.sh).
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-arm)
 
 # A target library that multiarch cannot co-install (a mirror's index missing for one
 # architecture leaves a version skew with the host's copy) may be unpacked with dpkg-deb -x
@@ -24,5 +28,5 @@ if(LIFELINE_CROSS_OVERLAY)
       "${LIFELINE_CROSS_OVERLAY}/usr/lib/arm-linux-gnueabihf/pkgconfig:$ENV{PKG_CONFIG_LIBDIR}")
   set(_overlay_libs "${LIFELINE_CROSS_OVERLAY}/usr/lib/arm-linux-gnueabihf:${LIFELINE_CROSS_OVERLAY}/lib/arm-linux-gnueabihf")
   string(APPEND CMAKE_EXE_LINKER_FLAGS_INIT " -Wl,-rpath-link,${_overlay_libs}")
-  set(CMAKE_CROSSCOMPILING_EMULATOR qemu-arm;-L;/usr/arm-linux-gnueabihf;-E;LD_LIBRARY_PATH=${_overlay_libs})
+  set(CMAKE_CROSSCOMPILING_EMULATOR qemu-arm;-E;LD_LIBRARY_PATH=${_overlay_libs})
 endif()

@@ -57,6 +57,7 @@ class Agent {
   void start_memory();
   void start_exclusivity();
   void reload_exclusivity();
+  nlohmann::json exclusivity_released(const nlohmann::json& request, const std::string& who);
   void before_memory_kill(const memory::ProcessInfo& victim, const std::string& reason);
   nlohmann::json request_unit_job(const std::string& command, const std::string& who);
   void start_rescue();

@@ -124,6 +124,7 @@ nlohmann::json Agent::handle_control(const nlohmann::json& request) {
     return {{"ok", true}, {"result", "motors stopped"}};
   }
   if (command == "ping") return {{"ok", true}};
+  if (command == "exclusivity-released") return exclusivity_released(request, who);
   if (command == "restart-app" || command == "restart-ssh" || command == "reboot") {
     return request_unit_job(command, who);
   }

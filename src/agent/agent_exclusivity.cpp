@@ -18,6 +18,22 @@ void Agent::start_exclusivity() {
   }
 }
 
+// `lifeline exclusivity release UNIT` unmasked the unit itself (it needs root and the bus,
+// and must work without a running agent); the running agent records it, since it holds
+// the black box, and stops masking that unit.
+nlohmann::json Agent::exclusivity_released(const nlohmann::json& request, const std::string& who) {
+  const std::string unit = request.value("unit", std::string());
+  const std::string detail = request.value("detail", std::string());
+  if (unit.empty()) return {{"ok", false}, {"error", "no unit"}};
+  if (exclusivity_) exclusivity_->released(unit);
+  recorder_->record(Event{EventKind::exclusivity_release,
+                          std::nullopt,
+                          Severity::warning,
+                          unit + " released (unmasked) by " + who + ": " + detail,
+                          {{"unit", unit}, {"by", who}, {"detail", detail}}});
+  return {{"ok", true}, {"result", "recorded"}};
+}
+
 // Roles, modes and the interval apply at once; adding the first role starts the check and
 // removing the last one ends it (and its fault: nothing watches for duplicates any more).
 void Agent::reload_exclusivity() {

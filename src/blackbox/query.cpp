@@ -215,7 +215,7 @@ std::string format_utc_ms(std::int64_t realtime_us) {
   }
   const std::int64_t in_day_ms = (realtime_us - day * kMicrosPerDay) / 1000;
   const std::chrono::year_month_day date{sys_days{days{day}}};
-  char text[40];
+  char text[64];  // 40 fits every date in range; 64 so GCC's 32-bit range check agrees
   (void)std::snprintf(
       text, sizeof text, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
       static_cast<int>(date.year()), static_cast<unsigned>(date.month()),

@@ -88,12 +88,14 @@ RoleConfig read_role(Checker& c, const Scope& s, std::set<std::string>& names) {
   }
   role.binaries = list("binaries", "an absolute path or a file name", binary_entry);
   if (auto v = c.integer(s, "max_instances")) role.max_instances = static_cast<std::uint32_t>(*v);
-  constexpr std::string_view kModeText = R"("report" or "stop")";
+  constexpr std::string_view kModeText = R"("report", "stop" or "mask")";
   if (auto mode = c.text(s, "mode", kModeText)) {
     if (*mode == "report") {
       role.mode = ExclusivityMode::report;
     } else if (*mode == "stop") {
       role.mode = ExclusivityMode::stop;
+    } else if (*mode == "mask") {
+      role.mode = ExclusivityMode::mask;
     } else {
       c.expected(c.position(s, "mode"), s, "mode", kModeText, check::quote(*mode));
     }

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "memory/victim.hpp"
+
 namespace lifeline::config_detail {
 
 namespace {
@@ -15,21 +17,15 @@ namespace {
 using check::Checker;
 using check::Scope;
 
-// "x.service", "x.scope", "x.slice": what systemd's unit names end with here.
-bool looks_like_unit(std::string_view name) {
-  for (std::string_view suffix : {".service", ".scope", ".slice"}) {
-    if (name.size() > suffix.size() && name.ends_with(suffix)) return true;
-  }
-  return false;
-}
+using memory::names_a_unit;
 
 bool protect_entry(std::string_view entry) {
   // A comm is at most 15 bytes (TASK_COMM_LEN - 1); paths and units are longer.
-  return !entry.empty() && (entry.front() == '/' || looks_like_unit(entry) || entry.size() <= 15);
+  return !entry.empty() && (entry.front() == '/' || names_a_unit(entry) || entry.size() <= 15);
 }
 
 bool unit_entry(std::string_view entry) {
-  return looks_like_unit(entry) && entry.find('/') == std::string_view::npos;
+  return names_a_unit(entry) && entry.find('/') == std::string_view::npos;
 }
 
 // One of `choices`; reported otherwise.
@@ -85,6 +81,8 @@ void read_timing(Checker& c, const Scope& s, MemoryConfig& out) {
 
 void read_victims(Checker& c, const Scope& s, MemoryConfig& out) {
   if (auto v = c.integer(s, "top_n")) out.top_n = static_cast<std::uint32_t>(*v);
+  if (auto v = c.integer(s, "act_reserve_kib"))
+    out.act_reserve_kib = static_cast<std::uint32_t>(*v);
   if (auto list = c.string_list(s, "protect",
                                 "an array of at most 64 strings, each a process name (at most 15 "
                                 "bytes), an absolute path or a unit name",
@@ -176,6 +174,7 @@ void read_ssh(Checker& c, const Scope& s, SshConfig& out) {
     }
   }
   if (auto v = c.integer(s, "restart_min_interval_s")) out.restart_min_interval = Seconds(*v);
+  if (auto v = c.integer(s, "start_grace_s")) out.start_grace = Seconds(*v);
   if (auto v = c.boolean(s, "protect")) out.protect = *v;
   if (auto v = c.integer(s, "oom_score_adj")) out.oom_score_adj = static_cast<int>(*v);
 }
@@ -223,8 +222,23 @@ void read_watches(Checker& c, const Scope& memory, std::vector<MemoryWatchConfig
         c.expected(c.position(s, "cgroup"), s, "cgroup", kCgroupText, check::quote(*cgroup));
       }
     }
-    if (watch.unit.empty() == watch.cgroup.empty()) {
-      c.expected(s.at, s, "unit", "exactly one of unit and cgroup", "both or neither");
+    constexpr std::string_view kProcessText =
+        R"(a process name (comm, 1 to 15 bytes, no '/') or an absolute executable path, or "")";
+    if (auto process = c.text(s, "process", kProcessText)) {
+      const bool name =
+          !process->empty() && process->size() <= 15 && process->find('/') == std::string::npos;
+      if (process->empty() || name || process->front() == '/') {
+        watch.process = *process;
+      } else {
+        c.expected(c.position(s, "process"), s, "process", kProcessText, check::quote(*process));
+      }
+    }
+    const int kinds = static_cast<int>(!watch.unit.empty()) +
+                      static_cast<int>(!watch.cgroup.empty()) +
+                      static_cast<int>(!watch.process.empty());
+    if (kinds != 1) {
+      c.expected(s.at, s, "unit", "exactly one of unit, cgroup and process",
+                 kinds == 0 ? "none" : "more than one");
     }
     out.push_back(std::move(watch));
   }

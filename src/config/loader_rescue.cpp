@@ -44,16 +44,15 @@ void read_rescue(Checker& c, const toml::table& root, Config& config) {
   if (auto names = c.string_list(s, "hostnames", kHostnamesText, valid_hostname, 0, 16)) {
     out.hostnames = std::move(*names);
   }
-  // Debian bookworm's CivetWeb 1.15 loads OpenSSL at run time and, with OpenSSL 3, crashes
-  // the whole process on the first HTTPS connection (a worker calls a null function
-  // pointer; reproduced with a self-signed certificate and curl). A rescue page must never
-  // take lifeline down, so TLS is refused until a CivetWeb that works with OpenSSL 3 ships.
-  if (auto cert = c.text(s, "tls_certificate", R"("" (TLS is not available in this build))")) {
-    if (!cert->empty()) {
+  // HTTPS: one PEM file with the private key and the certificate (chain), as CivetWeb
+  // reads it. Debian's CivetWeb 1.15 needs lifeline's OpenSSL 3 shim for it
+  // (rescue/civetweb_tls.hpp); a file that will not load makes the page unavailable.
+  if (auto cert = c.text(s, "tls_certificate", R"(an absolute path, or "" for plain HTTP)")) {
+    if (!cert->empty() && cert->front() != '/') {
       c.expected(c.position(s, "tls_certificate"), s, "tls_certificate",
-                 "\"\": TLS is not available (Debian's CivetWeb 1.15 crashes on HTTPS with "
-                 "OpenSSL 3; use an SSH tunnel or a TLS proxy, see docs/rescue.md)",
-                 check::quote(*cert));
+                 R"(an absolute path, or "" for plain HTTP)", check::quote(*cert));
+    } else {
+      out.tls_certificate = *cert;
     }
   }
   if (auto file = c.absolute_path(s, "password_file")) out.password_file = *file;

@@ -13,9 +13,9 @@ constexpr std::array<std::string_view, 1> kExclusivitySections{"exclusivity"};
 
 // Defaults must match exclusivity/exclusivity_config.hpp; ConfigSchema tests check.
 constexpr std::array kExclusivityKeys{
-    Key{"exclusivity", "interval_ms", K::integer, 500, 3600000, "ms", "5000",
-        "How often the roles are checked (listening ports and running binaries from /proc); "
-        "also once at start."},
+    Key{"exclusivity", "interval_ms", K::integer, 500, 3600000, "ms", "60000",
+        "The safety sweep: checks run at start and when systemd's units change (its bus "
+        "signals); the sweep also finds stray processes no unit signal announces."},
     Key{"exclusivity", "role", K::table_array, 0, 0, "", "none",
         "Zero or more [[exclusivity.role]] tables; none = the check is off."},
     Key{"exclusivity.role", "name", K::string, 0, 0, "", "required",
@@ -32,7 +32,8 @@ constexpr std::array kExclusivityKeys{
         "Running instances allowed of each binary (a child of the same binary is part of its "
         "parent's instance)."},
     Key{"exclusivity.role", "mode", K::string, 0, 0, "", R"("report")",
-        R"(What is done with a duplicate: "report" (fault and record) or "stop" (also StopUnit).)"},
+        R"(What is done with a duplicate: "report" (fault and record), "stop" (also StopUnit) )"
+        R"(or "mask" (StopUnit, then MaskUnitFiles and a daemon-reload).)"},
 };
 
 }  // namespace

@@ -45,6 +45,8 @@ constexpr std::array kMemoryKeys{
         "How long a kill waits for its black-box record (snapshot and reason) to reach the "
         "disk; the kill goes ahead after this even if the disk is slower."},
     Key{"memory", "top_n", K::integer, 1, 32, "", "8", "Processes listed in a top-RSS snapshot."},
+    Key{"memory", "act_reserve_kib", K::integer, 0, 65536, "KiB", "2048",
+        "Heap faulted in and kept at start so acting never waits for the page allocator."},
     Key{"memory", "protect", K::string_list, 0, 0, "", "[]",
         "Never killed, in addition to lifeline, PID 1, kernel threads, journald and sshd: "
         "process names (comm), absolute executable paths, or unit names (*.service, *.scope)."},
@@ -68,9 +70,12 @@ constexpr std::array kMemoryKeys{
     Key{"memory.watch", "name", K::string, 0, 0, "", "required",
         "Unique name, 1 to 32 characters from a-z, 0-9, '_' and '-'."},
     Key{"memory.watch", "unit", K::string, 0, 0, "", R"("")",
-        "A systemd unit whose cgroup is watched. Exactly one of unit and cgroup."},
+        "A systemd unit whose cgroup is watched. Exactly one of unit, cgroup and process."},
     Key{"memory.watch", "cgroup", K::path, 0, 0, "", R"("")",
         "A cgroup path below the (memory) cgroup mount, e.g. \"/robot.slice/app.service\"."},
+    Key{"memory.watch", "process", K::string, 0, 0, "", R"("")",
+        "A program outside any watched cgroup: its comm name or the absolute path of its "
+        "executable; the resident sets of all its processes are summed."},
     Key{"memory.psi", "enabled", K::boolean, 0, 0, "", "true",
         "Register PSI triggers on /proc/pressure/memory (woken by the kernel, not polled)."},
     Key{"memory.psi", "some_stall_ms", K::integer, 1, 10000, "ms", "150",
@@ -102,6 +107,8 @@ constexpr std::array kMemoryKeys{
         "The sshd unit restarted (sd-bus) when unreachable; \"\" = never restart."},
     Key{"memory.ssh", "restart_min_interval_s", K::integer, 0, 86400, "s", "300",
         "At most one restart this often; 0 = never restart."},
+    Key{"memory.ssh", "start_grace_s", K::integer, 0, 3600, "s", "60",
+        "Until sshd first answers, failed probes count only after this long (boot order)."},
     Key{"memory.ssh", "protect", K::boolean, 0, 0, "", "true",
         "Set oom_score_adj of every sshd process (listener and sessions)."},
     Key{"memory.ssh", "oom_score_adj", K::integer, -1000, 1000, "", "-900",

@@ -22,7 +22,7 @@ constexpr std::array kRescueKeys{
     Key{"rescue", "hostnames", K::string, 0, 0, "", "[]",
         "Array of extra names the Host header may carry (the robot's DNS names)."},
     Key{"rescue", "tls_certificate", K::path, 0, 0, "", R"("")",
-        "Must be \"\" (plain HTTP): Debian's CivetWeb 1.15 crashes on HTTPS with OpenSSL 3."},
+        "PEM file with the private key and certificate chain: serve HTTPS only; \"\" = HTTP."},
     Key{"rescue", "password_file", K::path, 0, 0, "", R"("/etc/lifeline/rescue.passwd")",
         "Where `lifeline passwd` stores the yescrypt hash of the page's password."},
     Key{"rescue", "api_token_file", K::path, 0, 0, "", R"("")",

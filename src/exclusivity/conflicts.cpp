@@ -29,14 +29,56 @@ std::string fix_for(const std::string& unit, pid_t pid) {
   return "kill " + std::to_string(pid);
 }
 
-Conflict make(const RoleConfig& role, ConflictKind kind, std::string shared, const ProcessFact& p) {
-  return Conflict{role.name, kind,  std::move(shared), role.unit,
-                  p.unit,    p.pid, p.cmdline,         fix_for(p.unit, p.pid)};
+const UnitFact* find_unit(const Observation& seen, const std::string& name) {
+  for (const UnitFact& u : seen.units) {
+    if (u.name == name) return &u;
+  }
+  return nullptr;
+}
+
+Conflict make(const RoleConfig& role, ConflictKind kind, std::string shared, const ProcessFact& p,
+              const Observation& seen) {
+  Conflict c{role.name, kind,      std::move(shared),      role.unit, p.unit,
+             p.pid,     p.cmdline, fix_for(p.unit, p.pid), ""};
+  if (const UnitFact* u = find_unit(seen, p.unit)) c.boot = boot_reason(*u);
+  return c;
 }
 
 // One conflict per duplicate unit (its processes are one duplicate), one per stray process.
 void add_once(std::vector<Conflict>& out, std::set<std::string>& keys, Conflict conflict) {
   if (keys.insert(conflict.key()).second) out.push_back(std::move(conflict));
+}
+
+std::string command_text(const ExecCommand& command) {
+  std::string out;
+  for (const std::string& arg : command.argv) out += (out.empty() ? "" : " ") + arg;
+  return out.empty() ? command.path : out;
+}
+
+// Units other than the owner whose ExecStart runs one of the role's binaries: a running
+// one is the same duplicate /proc shows (same key), one that is not running counts when it
+// would start at boot or after a preset. Masked units are neutralised already.
+void unit_conflicts(const RoleConfig& role, const Observation& seen, std::vector<Conflict>& out,
+                    std::set<std::string>& keys) {
+  for (const UnitFact& u : seen.units) {
+    if (u.name == role.unit || !is_service(u.name) || masked(u.unit_file_state)) continue;
+    for (const std::string& binary : role.binaries) {
+      if (!unit_runs_binary(u, binary)) continue;
+      const bool running = unit_active(u);
+      const std::string why = boot_reason(u);
+      if (!running && why.empty()) continue;
+      Conflict c{role.name,
+                 running ? ConflictKind::binary : ConflictKind::boot,
+                 binary,
+                 role.unit,
+                 u.name,
+                 running ? u.main_pid : 0,
+                 u.exec_start.empty() ? "" : command_text(u.exec_start.front()),
+                 running ? fix_for(u.name, 0) : "systemctl mask " + u.name,
+                 why};
+      add_once(out, keys, std::move(c));
+    }
+  }
 }
 
 void port_conflicts(const RoleConfig& role, const Observation& seen, std::vector<Conflict>& out,
@@ -46,7 +88,7 @@ void port_conflicts(const RoleConfig& role, const Observation& seen, std::vector
       if (!(holder.port == port)) continue;
       const ProcessFact* p = find_process(seen, holder.pid);
       if (p == nullptr || p->unit == role.unit) continue;
-      add_once(out, keys, make(role, ConflictKind::port, port_text(port), *p));
+      add_once(out, keys, make(role, ConflictKind::port, port_text(port), *p, seen));
     }
   }
 }
@@ -62,7 +104,9 @@ void binary_conflicts(const RoleConfig& role, const Observation& seen, std::vect
       const ProcessFact* parent = find_process(seen, p.ppid);
       if (parent != nullptr && runs_binary(*parent, binary)) continue;
       instances.push_back(&p);
-      if (p.unit != role.unit) add_once(out, keys, make(role, ConflictKind::binary, binary, p));
+      if (p.unit != role.unit) {
+        add_once(out, keys, make(role, ConflictKind::binary, binary, p, seen));
+      }
     }
     if (instances.size() <= role.max_instances) continue;
     // Too many: name the instances beyond the allowed count, the owner's own last, so the
@@ -75,7 +119,7 @@ void binary_conflicts(const RoleConfig& role, const Observation& seen, std::vect
                                std::to_string(instances.size()) + " running, " +
                                std::to_string(role.max_instances) + " allowed";
     for (std::size_t i = role.max_instances; i < instances.size(); ++i) {
-      Conflict c = make(role, ConflictKind::instances, shared, *instances[i]);
+      Conflict c = make(role, ConflictKind::instances, shared, *instances[i], seen);
       if (instances[i]->unit == role.unit) c.fix = "kill " + std::to_string(instances[i]->pid);
       add_once(out, keys, std::move(c));
     }
@@ -92,6 +136,8 @@ std::string_view conflict_kind_name(ConflictKind kind) {
       return "binary";
     case ConflictKind::instances:
       return "instances";
+    case ConflictKind::boot:
+      return "boot";
   }
   return "?";
 }
@@ -123,6 +169,7 @@ std::vector<Conflict> find_conflicts(const std::vector<RoleConfig>& roles,
   std::vector<Conflict> out;
   for (const RoleConfig& role : roles) {
     std::set<std::string> keys;
+    unit_conflicts(role, seen, out, keys);
     port_conflicts(role, seen, out, keys);
     binary_conflicts(role, seen, out, keys);
   }

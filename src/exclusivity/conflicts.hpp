@@ -1,6 +1,7 @@
 // The exclusivity policy: pure. What the monitor saw (who holds which port, which
-// programs run where) and the roles in; every duplicate out, each with the exact command a
-// person would run. No clock, no /proc: tested alone (tests/unit/exclusivity_*).
+// programs run where, which units systemd has and would start at boot) and the roles in;
+// every duplicate out, each with the exact command a person would run. No clock, no /proc,
+// no bus: tested alone (tests/unit/exclusivity_*).
 #pragma once
 
 #include <sys/types.h>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "exclusivity/exclusivity_config.hpp"
+#include "exclusivity/unit_facts.hpp"
 
 namespace lifeline::exclusivity {
 
@@ -35,10 +37,13 @@ struct PortHolder {
 struct Observation {
   std::vector<ProcessFact> processes;  // every process read
   std::vector<PortHolder> holders;     // only for the roles' ports
+  std::vector<UnitFact> units;         // systemd's service units; empty without a bus
 };
 
-enum class ConflictKind : std::uint8_t { port, binary, instances };
-std::string_view conflict_kind_name(ConflictKind kind);  // "port", "binary", "instances"
+// `boot`: a unit that is not running but would start at boot (or after `systemctl preset`)
+// and runs a role's binary.
+enum class ConflictKind : std::uint8_t { port, binary, instances, boot };
+std::string_view conflict_kind_name(ConflictKind kind);  // "port", "binary", ...
 
 struct Conflict {
   std::string role;
@@ -48,12 +53,15 @@ struct Conflict {
   std::string unit;    // the duplicate's unit; "" for a process outside any unit
   pid_t pid = 0;       // the duplicate process (the first one seen, for a unit)
   std::string cmdline;
-  std::string fix;  // "systemctl stop X && systemctl mask X", or "kill PID"
+  std::string fix;   // "systemctl stop X && systemctl mask X", or "kill PID"
+  std::string boot;  // a unit's boot_reason(): "enabled", "enabled by preset", ...; "" = none
   // Same key = the same duplicate across checks (recorded once, not every check).
   [[nodiscard]] std::string key() const;
   // A service unit other than the owner: what mode "stop" may ask systemd to stop. A
   // scope (a login session, a `systemd-run --scope`) is never stopped, only reported.
   [[nodiscard]] bool stoppable() const;
+  // A unit that is running (not only enabled): what "stop" stops before masking.
+  [[nodiscard]] bool running() const { return kind != ConflictKind::boot; }
   bool operator==(const Conflict&) const = default;
 };
 
@@ -61,7 +69,8 @@ struct Conflict {
 // ignored; a name: the executable's or argv[0]'s file name).
 bool runs_binary(const ProcessFact& process, const std::string& binary);
 
-// Every duplicate of every role, in role order, then port, binary, instance count.
+// Every duplicate of every role, in role order: units whose ExecStart runs a role binary
+// (running, or enabled at boot), then ports, running binaries, instance counts.
 std::vector<Conflict> find_conflicts(const std::vector<RoleConfig>& roles, const Observation& seen);
 
 // The port's holders: unit names, or "PID N" for a process outside any unit; "nobody".

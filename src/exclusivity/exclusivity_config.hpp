@@ -18,8 +18,16 @@ struct RolePort {
   bool operator==(const RolePort&) const = default;
 };
 
-// "report" raises a fault and records; "stop" also asks systemd to stop the duplicate unit.
-enum class ExclusivityMode : std::uint8_t { report, stop };
+// "report" raises a fault and records; "stop" also asks systemd to stop the duplicate unit;
+// "mask" stops it and masks its unit file, so neither enable, a preset nor a reboot brings
+// it back (until `lifeline exclusivity release UNIT`).
+enum class ExclusivityMode : std::uint8_t { report, stop, mask };
+
+inline const char* mode_text(ExclusivityMode mode) {
+  return mode == ExclusivityMode::report ? "report"
+         : mode == ExclusivityMode::stop ? "stop"
+                                         : "mask";
+}
 
 struct RoleConfig {
   std::string name;
@@ -32,8 +40,9 @@ struct RoleConfig {
 };
 
 struct ExclusivityConfig {
-  // The fallback check interval: checks are not yet driven by systemd's unit signals.
-  std::chrono::milliseconds interval{5000};
+  // The safety sweep: checks are driven by systemd's unit signals; the sweep finds what
+  // no signal announces (a stray process started outside any unit) and covers a lost bus.
+  std::chrono::milliseconds interval{60000};
   std::vector<RoleConfig> roles;  // none = the capability is off
   bool operator==(const ExclusivityConfig&) const = default;
 };

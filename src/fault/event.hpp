@@ -53,6 +53,8 @@ enum class EventKind : std::uint16_t {
   duplicate_stop = 72,
   owner_verified = 73,
   exclusivity_monitor = 74,
+  duplicate_mask = 75,
+  exclusivity_release = 76,
 };
 
 struct EventKindInfo {
@@ -100,6 +102,8 @@ inline constexpr std::array kEventKinds = {
     EventKindInfo{EventKind::duplicate_stop, "duplicate_stop"},
     EventKindInfo{EventKind::owner_verified, "owner_verified"},
     EventKindInfo{EventKind::exclusivity_monitor, "exclusivity_monitor"},
+    EventKindInfo{EventKind::duplicate_mask, "duplicate_mask"},
+    EventKindInfo{EventKind::exclusivity_release, "exclusivity_release"},
 };
 
 // "unknown_<n>" for kinds written by a newer lifeline.

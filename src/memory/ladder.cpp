@@ -46,11 +46,15 @@ Level Ladder::raw_level(double share, const DomainReading& reading, std::uint32_
   if (below(policy_.kill_percent)) return Level::kill;
   if (below(policy_.relieve_percent)) return Level::relieve;
   if (below(policy_.warn_percent)) {
-    // Below warn, a steep fall counts as much as a low level: the ETA says how soon.
+    // Below warn, a steep fall counts as much as a low level (the ETA says how soon), and
+    // so does a stall the kernel measured: the box is already thrashing.
     const bool soon = policy_.eta_relieve.count() > 0 && reading.eta.has_value() &&
                       *reading.eta < policy_.eta_relieve;
-    return soon ? Level::relieve : Level::warn;
+    return soon || reading.stalled ? Level::relieve : Level::warn;
   }
+  // The kernel measured tasks stalling on memory (refaults, reclaim) while MemAvailable
+  // still looks fine: the working set no longer fits. Worth a warning, never a kill.
+  if (reading.stalled || reading.stalled_recently) return Level::warn;
   return Level::normal;
 }
 
@@ -68,11 +72,12 @@ LadderDecision Ladder::evaluate(hal::MonoTime now, const DomainReading& reading,
 
   char text[160];
   std::snprintf(
-      text, sizeof text, "available %.1f%% (%llu of %llu MiB)%s", share,
+      text, sizeof text, "available %.1f%% (%llu of %llu MiB)%s%s", share,
       static_cast<unsigned long long>(reading.available_bytes >> 20),
       static_cast<unsigned long long>(reading.total_bytes >> 20),
       reading.eta ? (", exhausted in about " + std::to_string(reading.eta->count()) + " s").c_str()
-                  : "");
+                  : "",
+      reading.stalled ? ", memory stall (PSI)" : "");
   d.reason = text;
 
   if (level_ < Level::relieve) return d;

@@ -30,6 +30,12 @@ struct DomainReading {
   std::uint64_t available_bytes = 0;        // MemAvailable, or a watch's limit minus its usage
   std::uint64_t total_bytes = 0;            // MemTotal, or the watch's limit
   std::optional<std::chrono::seconds> eta;  // until available reaches zero, when falling
+  // The kernel's PSI trigger reported a memory stall within its window: tasks are waiting
+  // on reclaim and refaults now, whatever MemAvailable still says. Below warn it relieves.
+  bool stalled = false;
+  // A stall within the last few seconds (the service's hold): above warn it still warns,
+  // so a thrashing box with MemAvailable to spare is flagged, once per episode.
+  bool stalled_recently = false;
 };
 
 enum class Relief : std::uint8_t {

@@ -28,12 +28,13 @@ struct LeakConfig {
   bool operator==(const LeakConfig&) const = default;
 };
 
-// [[memory.watch]]: a memory cgroup watched on its own: its growth (leak ETA) and, when it
-// has a limit, its headroom, with victims chosen inside it.
+// [[memory.watch]]: a memory cgroup or a program watched on its own: its growth (leak ETA)
+// and, for a cgroup with a limit, its headroom, with victims chosen inside it.
 struct MemoryWatchConfig {
   std::string name;
-  std::string unit;    // a systemd unit; its cgroup is found under the cgroup mount
-  std::string cgroup;  // or an absolute cgroup directory
+  std::string unit;     // a systemd unit; its cgroup is found under the cgroup mount
+  std::string cgroup;   // or an absolute cgroup directory
+  std::string process;  // or a program: a comm name (<= 15 bytes) or an absolute exe path
   bool operator==(const MemoryWatchConfig&) const = default;
 };
 
@@ -47,8 +48,9 @@ struct SshConfig {
   std::uint32_t failures = 3;  // consecutive failed probes that raise ssh_unreachable
   std::string unit = "ssh.service";
   std::chrono::seconds restart_min_interval{300};  // at most one restart this often; 0 = never
-  bool protect = true;                             // set oom_score_adj of every sshd process
-  int oom_score_adj = -900;                        // for sshd: below the app, above lifeline
+  std::chrono::seconds start_grace{60};  // failures before sshd first answers count after this
+  bool protect = true;                   // set oom_score_adj of every sshd process
+  int oom_score_adj = -900;              // for sshd: below the app, above lifeline
   bool operator==(const SshConfig&) const = default;
 };
 
@@ -67,6 +69,7 @@ struct MemoryConfig {
   std::chrono::milliseconds min_relief_interval{5000};
   std::chrono::milliseconds record_wait{200};  // a kill waits this long for its record's fsync
   std::uint32_t top_n = 8;
+  std::uint32_t act_reserve_kib = 2048;       // heap faulted in at start for the act path
   std::vector<std::string> protect;           // process names, absolute exe paths or units
   std::vector<std::string> expendable_units;  // asked to stop before any process is killed
   std::string expendable_action = "restart";  // "restart" or "stop"

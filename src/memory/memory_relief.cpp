@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "memory/act_reserve.hpp"
 #include "memory/memory_service.hpp"
+#include "util/files.hpp"
 
 namespace lifeline::memory {
-
-namespace {
 
 std::string snapshot_line(const ProcessInfo& p) {
   char line[160];
@@ -19,6 +19,8 @@ std::string snapshot_line(const ProcessInfo& p) {
                 static_cast<unsigned long long>(p.anon_kb));
   return std::string(line) + " cgroup=" + p.cgroup;
 }
+
+namespace {
 
 Severity level_severity(Level level) {
   switch (level) {
@@ -58,14 +60,20 @@ void MemoryService::on_level_change(Domain& domain, const LadderDecision& decisi
                      {{"domain", domain.name},
                       {"level", std::string(level_name(decision.level))},
                       {"available_bytes", std::to_string(domain.reading.available_bytes)},
-                      {"total_bytes", std::to_string(domain.reading.total_bytes)}}});
+                      {"total_bytes", std::to_string(domain.reading.total_bytes)},
+                      {"stalled", domain.reading.stalled ? "true" : "false"},
+                      // What woke this sample (the PSI trigger or the timer) and how long
+                      // after that wake the change was decided and recorded.
+                      {"trigger", std::string(sample_trigger_)},
+                      {"wake_to_action_us", std::to_string(micros_since_wake())}}});
   if (decision.level == Level::normal) domain.next_expendable = 0;  // the episode is over
+  // The fault first (LED, page, metrics see it now), then the slower /proc scan.
+  update_level_faults();
   // Entering warn (or worse) from a better level: what is using the memory, right now.
   if (decision.level > decision.previous) {
     auto table = scanner_.scan(loop_.now());
     record_snapshot(domain, "entered " + std::string(level_name(decision.level)), table);
   }
-  update_level_faults();
 }
 
 void MemoryService::update_level_faults() {
@@ -154,11 +162,22 @@ bool MemoryService::restart_expendable(Domain& domain, const LadderDecision& dec
 }
 
 void MemoryService::kill_victim(Domain& domain, const LadderDecision& decision) {
-  ProtectRules rules = protect_rules_;
-  rules.scope_cgroup = domain.cgroup.empty() ? config_.victim_cgroup : domain.cgroup;
-  const VictimOrder order =
-      config_.victim == "fastest" ? VictimOrder::fastest : VictimOrder::largest;
-  const auto [table, victim] = find_victim(domain, rules, order);
+  const auto [table, victim] = find_victim(domain);
+  if (!still_short(domain)) {
+    // Between the sample and now (the scan takes a while on a busy box) memory came back:
+    // the hog exited, or another killer got there first. Killing the next largest now
+    // would punish a bystander (seen in the VM tier beside earlyoom).
+    sink_.record(Event{EventKind::memory_relief,
+                       std::nullopt,
+                       Severity::warning,
+                       "relief called off: " + domain.name + " memory is back to " +
+                           std::to_string(static_cast<int>(available_share(domain.reading))) +
+                           "% available before anything was killed",
+                       {{"domain", domain.name},
+                        {"available_bytes", std::to_string(domain.reading.available_bytes)},
+                        {"called_off", "true"}}});
+    return;
+  }
   const bool now = decision.relief == Relief::kill_now;
   const std::string how =
       now ? "SIGKILL" : "SIGTERM, SIGKILL after " + std::to_string(config_.grace.count()) + " ms";
@@ -180,12 +199,12 @@ void MemoryService::kill_victim(Domain& domain, const LadderDecision& decision) 
       {"exe", v.exe},
       {"cgroup", v.cgroup},
       {"rss_kb", std::to_string(v.rss_kb)},
+      {"available_bytes", std::to_string(domain.reading.available_bytes)},
+      {"total_bytes", std::to_string(domain.reading.total_bytes)},
       {"choice", victim->reason},
       {"signal", how},
       {"trigger", std::string(sample_trigger_)},
-      {"wake_to_decision_us", std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                 std::chrono::steady_clock::now() - sample_woke_)
-                                                 .count())},
+      {"wake_to_decision_us", std::to_string(micros_since_wake())},
       {"dry_run", config_.dry_run ? "true" : "false"}};
   record_snapshot(domain, "before killing " + std::to_string(v.pid), table);
   const std::string message = (config_.dry_run ? "dry run: would kill " : "killing ") +
@@ -199,7 +218,8 @@ void MemoryService::kill_victim(Domain& domain, const LadderDecision& decision) 
   }
   const std::string reason = decision.reason;
   const auto grace = now ? std::chrono::milliseconds(0) : config_.grace;
-  after_record_settles([this, v, reason, grace, domain_name = domain.name] {
+  after_record_settles([this, v, reason, grace, domain_name = domain.name,
+                        faults_at_wake = faults_at_wake_, woke = sample_woke_] {
     if (hooks_.before_kill) hooks_.before_kill(v, reason);
     if (auto killed = killer_.kill(v.pid, v.comm, grace); !killed) {
       sink_.record(
@@ -210,17 +230,43 @@ void MemoryService::kill_victim(Domain& domain, const LadderDecision& decision) 
                 {{"domain", domain_name}, {"pid", std::to_string(v.pid)}}});
       return;
     }
+    act_page_faults_ = thread_page_faults() - faults_at_wake;
+    act_wake_to_signal_ = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - woke);
     ++lifeline_kills_;
-    last_kill_ = {{"pid", v.pid},       {"comm", v.comm},        {"rss_kb", v.rss_kb},
-                  {"cgroup", v.cgroup}, {"domain", domain_name}, {"reason", reason}};
+    last_kill_ = {{"pid", v.pid},
+                  {"comm", v.comm},
+                  {"rss_kb", v.rss_kb},
+                  {"cgroup", v.cgroup},
+                  {"domain", domain_name},
+                  {"reason", reason},
+                  {"act_page_faults", act_page_faults_}};
   });
+}
+
+// Reads the domain again just before a kill; true while it is still below the warn level.
+bool MemoryService::still_short(Domain& domain) {
+  if (&domain == &domains_.front()) {
+    // MemAvailable only: the trend and counters stay with the timed samples.
+    const auto info = read_meminfo();
+    if (!info) return true;  // cannot tell: act on what was seen
+    domain.reading.available_bytes = info->mem_available_kb * 1024;
+  } else {
+    sample_watch(domain, loop_.now());
+  }
+  if (domain.reading.total_bytes == 0) return true;
+  return available_share(domain.reading) < static_cast<double>(config_.warn_available_percent);
 }
 
 // A watch's victims come from its own cgroup (a few processes, read in full). The box's
 // come from a cheap scan of every process, sorted by preference, with details (cgroup,
 // exe, oom_score_adj) read only for as many as it takes to find one that is not protected.
 std::pair<std::vector<ProcessInfo>, std::optional<VictimChoice>> MemoryService::find_victim(
-    const Domain& domain, const ProtectRules& rules, VictimOrder order) {
+    const Domain& domain) {
+  ProtectRules rules = protect_rules_;
+  rules.scope_cgroup = domain.cgroup.empty() ? config_.victim_cgroup : domain.cgroup;
+  const VictimOrder order =
+      config_.victim == "fastest" ? VictimOrder::fastest : VictimOrder::largest;
   if (!domain.cgroup.empty()) {
     auto table = scanner_.scan_cgroup(domain.cgroup_dir, loop_.now());
     auto victim = choose_victim(table, rules, order);
@@ -289,7 +335,9 @@ void MemoryService::on_victim_gone(const KillOutcome& outcome) {
                       {"sigkilled", outcome.sigkilled ? "true" : "false"},
                       {"mreleased", outcome.mreleased ? "true" : "false"},
                       {"mrelease_error", outcome.mrelease_error},
-                      {"elapsed_us", std::to_string(outcome.elapsed.count())}}});
+                      {"elapsed_us", std::to_string(outcome.elapsed.count())},
+                      {"act_page_faults", std::to_string(act_page_faults_)},
+                      {"wake_to_signal_us", std::to_string(act_wake_to_signal_.count())}}});
   if (!last_kill_.is_null()) {
     last_kill_["elapsed_ms"] = outcome.elapsed.count() / 1000;
     last_kill_["sigkilled"] = outcome.sigkilled;

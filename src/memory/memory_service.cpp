@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "memory/act_reserve.hpp"
 #include "memory/proc_text.hpp"
 #include "util/files.hpp"
 
@@ -35,8 +36,7 @@ ProtectRules protect_rules(const MemoryConfig& c) {
   for (const std::string& entry : c.protect) {
     if (entry.front() == '/') {
       rules.paths.push_back(entry);
-    } else if (entry.ends_with(".service") || entry.ends_with(".scope") ||
-               entry.ends_with(".slice")) {
+    } else if (names_a_unit(entry)) {
       rules.units.push_back(entry);
     } else {
       rules.names.push_back(entry);
@@ -58,13 +58,7 @@ LadderPolicy ladder_policy(const MemoryConfig& c) {
 }
 
 SshPolicySettings ssh_settings(const SshConfig& c) {
-  return SshPolicySettings{c.failures, c.restart_min_interval, !c.unit.empty()};
-}
-
-std::optional<std::uint64_t> read_number(const std::string& path) {
-  auto text = read_small_file(path, 64);
-  if (!text) return std::nullopt;
-  return parse_counter(*text);
+  return SshPolicySettings{c.failures, c.restart_min_interval, !c.unit.empty(), c.start_grace};
 }
 
 }  // namespace
@@ -87,7 +81,8 @@ MemoryService::MemoryService(EventLoop& loop, FaultSet& faults, EventSink& sink,
 
 MemoryService::~MemoryService() = default;
 
-MemoryService::Domain MemoryService::make_domain(std::string name, std::string cgroup) {
+MemoryService::Domain MemoryService::make_domain(std::string name, std::string cgroup,
+                                                 std::string process) {
   const std::size_t window = std::max<std::size_t>(config_.leak.window_samples, 5);
   Domain d{std::move(name),
            std::move(cgroup),
@@ -99,6 +94,10 @@ MemoryService::Domain MemoryService::make_domain(std::string name, std::string c
            {},
            0,
            std::nullopt,
+           {},
+           {},
+           0,
+           std::move(process),
            {},
            {},
            0};
@@ -121,6 +120,10 @@ Status MemoryService::start() {
   }
   domains_.push_back(make_domain("system", ""));
   for (const auto& watch : config_.watches) {
+    if (!watch.process.empty()) {
+      domains_.push_back(make_domain(watch.name, "", watch.process));
+      continue;
+    }
     domains_.push_back(make_domain(
         watch.name, watch.cgroup.empty() ? "/system.slice/" + watch.unit : watch.cgroup));
   }
@@ -140,6 +143,7 @@ Status MemoryService::start() {
     return Error{0, "memory guard: cannot read " + paths_.proc + "/meminfo"};
   }
   start_monitors();
+  rehearse_act();
   for (const std::string& problem : monitor_problems_) {
     sink_.record(Event{EventKind::memory_monitor, std::nullopt, Severity::warning, problem, {}});
   }
@@ -147,10 +151,26 @@ Status MemoryService::start() {
                               [this] { sample(); });
 }
 
+// Runs the act path's reading and choosing once at start, kill aside: the code and the
+// buffers a first relief needs are touched (and so locked by mlockall) now, while memory
+// is plentiful, not for the first time on a starved box. Then the heap reserve is made,
+// after the rehearsal's own allocations are freed back into it.
+void MemoryService::rehearse_act() {
+  {
+    auto [table, victim] = find_victim(domains_.front());
+    for (const ProcessInfo& p : top_by_rss(table, config_.top_n)) (void)snapshot_line(p);
+    (void)victim;
+  }
+  act_reserve_bytes_ = reserve_heap(std::size_t{config_.act_reserve_kib} * 1024);
+}
+
 void MemoryService::start_monitors() {
   if (config_.psi.enabled) {
-    psi_ = std::make_unique<PsiMonitor>(paths_.pressure, config_.psi,
-                                        [this](std::string_view kind) { on_pressure(kind); });
+    psi_ =
+        std::make_unique<PsiMonitor>(paths_.pressure, config_.psi, [this](std::string_view kind) {
+          box_stall_at_ = loop_.now();
+          on_pressure(kind);
+        });
     if (auto s = psi_->start(loop_); !s) {
       monitor_problems_.push_back("no PSI triggers (sampling MemAvailable only): " +
                                   s.error().message);
@@ -195,10 +215,16 @@ void MemoryService::start_monitors() {
   }
 }
 
-bool MemoryService::sample_system(hal::MonoTime now) {
+std::optional<MemInfo> MemoryService::read_meminfo() const {
   auto text = read_small_file(paths_.proc + "/meminfo", 16384);
-  if (!text) return false;
+  if (!text) return std::nullopt;
   auto info = parse_meminfo(*text);
+  if (!info) return std::nullopt;
+  return *info;
+}
+
+bool MemoryService::sample_system(hal::MonoTime now) {
+  const auto info = read_meminfo();
   if (!info) return false;
   meminfo_ = *info;
   if (auto vm = read_small_file(paths_.proc + "/vmstat", 65536)) {
@@ -217,48 +243,20 @@ bool MemoryService::sample_system(hal::MonoTime now) {
   system.used_bytes = total > available ? total - available : 0;
   system.used_trend.add(now, system.used_bytes);
   const Trend trend = system.used_trend.trend();
-  system.reading = DomainReading{available, total, std::nullopt};
+  const auto stall_age = box_stall_at_ ? std::optional(now - *box_stall_at_) : std::nullopt;
+  system.reading =
+      DomainReading{available, total, std::nullopt, stall_age && *stall_age <= config_.psi.window,
+                    stall_age && *stall_age < kPressureHold};
   if (trend.sustained && trend.bytes_per_second > 0) {
     system.reading.eta = eta_to_exhaustion(trend.bytes_per_second, available);
   }
   return true;
 }
 
-void MemoryService::sample_watch(Domain& domain, hal::MonoTime now) {
-  const std::string usage_file = domain.v2 ? "/memory.current" : "/memory.usage_in_bytes";
-  const std::string limit_file = domain.v2 ? "/memory.max" : "/memory.limit_in_bytes";
-  const auto used = read_number(domain.cgroup_dir + usage_file);
-  if (!used) {
-    domain.limit.reset();
-    domain.reading = {};
-    return;  // not running (yet): nothing to judge
-  }
-  // The working set: page cache the kernel can drop at once is not a reason to kill.
-  const auto stat = read_small_file(domain.cgroup_dir + "/memory.stat", 16384);
-  const std::uint64_t reclaimable = stat ? parse_inactive_file(*stat) : 0;
-  domain.used_bytes = *used > reclaimable ? *used - reclaimable : 0;
-  auto limit_text = read_small_file(domain.cgroup_dir + limit_file, 64);
-  domain.limit = limit_text ? parse_memory_limit(*limit_text) : std::nullopt;
-  const std::uint64_t system_available = meminfo_.mem_available_kb * 1024;
-  std::uint64_t available = system_available;
-  if (domain.limit) {
-    const std::uint64_t headroom =
-        *domain.limit > domain.used_bytes ? *domain.limit - domain.used_bytes : 0;
-    available = std::min(available, headroom);
-  }
-  const LeakVerdict verdict = domain.leak.update(now, domain.used_bytes, available);
-  domain.last_leak = verdict;
-  if (verdict.raised || verdict.cleared) on_leak(domain, verdict);
-  if (domain.limit) {
-    domain.reading = DomainReading{available, *domain.limit, verdict.eta};
-  } else {
-    domain.reading = {};
-  }
-}
-
 void MemoryService::sample() {
   const hal::MonoTime now = loop_.now();  // cached by the loop when it woke for this event
   sample_woke_ = now;
+  faults_at_wake_ = thread_page_faults();
   if (!sample_system(now)) return;
   Domain& system = domains_.front();
   const LeakVerdict system_leak =
@@ -277,6 +275,21 @@ void MemoryService::sample() {
 void MemoryService::update_sampling_rate() {
   bool fast = relief_busy() || (pressure_seen_ && loop_.now() - last_pressure_ < kPressureHold);
   for (const Domain& domain : domains_) fast = fast || domain.ladder.level() != Level::normal;
+  // Faster as the margin shrinks, before the warn level: within 10 points of it, or
+  // when the falling MemAvailable would reach the warn level within a few slow samples. A
+  // hog of 100+ MiB/s on a 512 MB box crosses 15 % -> 10 % in well under one 2 s sample
+  // (seen in the VM tier), so waiting for the warn level to speed up is too late.
+  const Domain& system = domains_.front();
+  const double share = available_share(system.reading);
+  const double warn = config_.warn_available_percent;
+  if (system.reading.total_bytes > 0) {
+    fast = fast || share < warn + 10;
+    if (system.reading.eta && share > warn) {
+      const double to_warn_s =
+          static_cast<double>(system.reading.eta->count()) * (share - warn) / share;
+      fast = fast || to_warn_s < 4 * std::chrono::duration<double>(config_.sample_interval).count();
+    }
+  }
   if (fast == fast_) return;
   fast_ = fast;
   sample_timer_.set_period(fast ? config_.fast_sample_interval : config_.sample_interval);

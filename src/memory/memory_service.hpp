@@ -44,6 +44,9 @@ struct MemoryHooks {
   std::function<void(const ProcessInfo& victim, const std::string& reason)> before_kill;
 };
 
+// One line of a top-RSS snapshot: "PID comm rss=... anon=... cgroup=...".
+std::string snapshot_line(const ProcessInfo& p);
+
 class MemoryService {
  public:
   MemoryService(EventLoop& loop, FaultSet& faults, EventSink& sink, UnitJobs& jobs,
@@ -71,12 +74,17 @@ class MemoryService {
     LeakVerdict last_leak;
     LadderDecision last;
     std::size_t next_expendable = 0;  // per episode (from leaving normal to normal again)
+    std::string process;              // a process watch: the program (comm or exe path); no cgroup
+    std::vector<pid_t> pids;          // a process watch's processes, found by a scan
+    hal::MonoTime pids_found{};       // when they were last looked for
+    std::uint64_t anon_bytes = 0;     // a process watch's anonymous resident memory
   };
 
   // Sampling (memory_service.cpp).
   void sample();
   bool sample_system(hal::MonoTime now);
   void sample_watch(Domain& domain, hal::MonoTime now);
+  void sample_process_watch(Domain& domain, hal::MonoTime now);
   void update_sampling_rate();
   void on_pressure(std::string_view kind);
   void on_oom_kill(const OomKill& kill);
@@ -84,7 +92,8 @@ class MemoryService {
   void on_ssh_result(const SshProbeResult& result);
   void protect_sshd();
   void start_monitors();
-  Domain make_domain(std::string name, std::string cgroup);
+  void rehearse_act();
+  Domain make_domain(std::string name, std::string cgroup, std::string process = {});
 
   // The ladder's decisions and their actions (memory_relief.cpp).
   void act(Domain& domain, const LadderDecision& decision);
@@ -93,8 +102,10 @@ class MemoryService {
   void relieve(Domain& domain, const LadderDecision& decision);
   bool restart_expendable(Domain& domain, const LadderDecision& decision);
   void kill_victim(Domain& domain, const LadderDecision& decision);
+  bool still_short(Domain& domain);
   std::pair<std::vector<ProcessInfo>, std::optional<VictimChoice>> find_victim(
-      const Domain& domain, const ProtectRules& rules, VictimOrder order);
+      const Domain& domain);
+  std::optional<MemInfo> read_meminfo() const;
   void record_snapshot(const Domain& domain, const std::string& why,
                        const std::vector<ProcessInfo>& table);
   void after_record_settles(std::function<void()> then);
@@ -106,6 +117,13 @@ class MemoryService {
   // relief starts meanwhile, in any domain.
   [[nodiscard]] bool relief_busy() const {
     return killer_.in_progress() || static_cast<bool>(after_settle_);
+  }
+
+  // From the loop's wake for the sample being evaluated to now: the act path's latency.
+  [[nodiscard]] std::int64_t micros_since_wake() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                 sample_woke_)
+        .count();
   }
 
   // Status (memory_status.cpp).
@@ -136,10 +154,15 @@ class MemoryService {
   std::uint64_t settle_ticket_ = 0;
   std::function<void()> after_settle_;
   bool fast_ = false;
-  hal::MonoTime sample_woke_{};  // when the loop woke for the sample being evaluated
+  hal::MonoTime sample_woke_{};        // when the loop woke for the sample being evaluated
+  std::uint64_t faults_at_wake_ = 0;   // this thread's page faults when it woke
+  std::uint64_t act_page_faults_ = 0;  // from the wake to the last kill's signal
+  std::chrono::microseconds act_wake_to_signal_{0};  // the same span, in time
+  std::size_t act_reserve_bytes_ = 0;
   std::string_view sample_trigger_ = "timer";
   hal::MonoTime last_pressure_{};
   bool pressure_seen_ = false;
+  std::optional<hal::MonoTime> box_stall_at_;  // the system-wide trigger's last event
 
   // What the status shows.
   MemInfo meminfo_;

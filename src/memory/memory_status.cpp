@@ -31,8 +31,14 @@ nlohmann::json MemoryService::domain_json(const Domain& d) const {
                      {"growth_bytes_per_s", d.last_leak.trend.bytes_per_second},
                      {"leak", d.leak.leaking()}};
   if (!d.cgroup.empty()) out["cgroup"] = d.cgroup;
+  if (!d.process.empty()) {
+    out["process"] = d.process;
+    out["processes"] = d.pids.size();
+    out["anon_bytes"] = d.anon_bytes;
+  }
   if (d.limit) out["limit_bytes"] = *d.limit;
-  const auto eta = d.cgroup.empty() ? d.reading.eta : d.last_leak.eta;
+  const bool system = d.cgroup.empty() && d.process.empty();
+  const auto eta = system ? d.reading.eta : d.last_leak.eta;
   out["eta_s"] = eta ? nlohmann::json(eta->count()) : nlohmann::json(nullptr);
   return out;
 }
@@ -54,6 +60,7 @@ nlohmann::json MemoryService::status() const {
            {"restarts", ssh_restarts_}};
   }
   return {{"dry_run", config_.dry_run},
+          {"act_reserve_bytes", act_reserve_bytes_},
           {"fast_sampling", fast_},
           {"mem_total_bytes", meminfo_.mem_total_kb * 1024},
           {"mem_available_bytes", meminfo_.mem_available_kb * 1024},

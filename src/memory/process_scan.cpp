@@ -120,6 +120,18 @@ std::vector<pid_t> ProcessScanner::find_by_comm(std::string_view name) const {
   return found;
 }
 
+std::vector<pid_t> ProcessScanner::find_program(std::string_view program) const {
+  if (program.empty() || program.front() != '/') return find_by_comm(program);
+  constexpr std::string_view kDeleted = " (deleted)";
+  std::vector<pid_t> found;
+  for_each_pid(proc_root_, [&](pid_t pid) {
+    std::string exe = read_link(proc_root_ + "/" + std::to_string(pid) + "/exe");
+    if (exe.ends_with(kDeleted)) exe.resize(exe.size() - kDeleted.size());
+    if (exe == program) found.push_back(pid);
+  });
+  return found;
+}
+
 Status set_oom_score_adj(pid_t pid, int value) {
   const std::string path = "/proc/" + std::to_string(pid) + "/oom_score_adj";
   const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);

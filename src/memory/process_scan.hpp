@@ -33,6 +33,9 @@ class ProcessScanner {
   std::optional<ProcessInfo> read(pid_t pid) const;
   // PIDs whose comm is `name` (cheap: reads only comm).
   [[nodiscard]] std::vector<pid_t> find_by_comm(std::string_view name) const;
+  // PIDs running `program`: an absolute path is matched against /proc/PID/exe (also when
+  // the file was replaced since, " (deleted)"), anything else against comm.
+  [[nodiscard]] std::vector<pid_t> find_program(std::string_view program) const;
 
  private:
   struct Previous {

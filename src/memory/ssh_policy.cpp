@@ -4,12 +4,15 @@ namespace lifeline::memory {
 
 SshDecision SshPolicy::on_result(hal::MonoTime now, const SshProbeResult& result) {
   SshDecision d;
+  if (!first_probe_) first_probe_ = now;
   if (result.ok) {
+    answered_once_ = true;
     failures_ = 0;
     d.clear = unreachable_;
     unreachable_ = false;
     return d;
   }
+  if (!answered_once_ && now - *first_probe_ < settings_.start_grace) return d;  // booting
   ++failures_;
   if (failures_ < settings_.failures_to_raise) return d;
   d.raise = !unreachable_;

@@ -21,6 +21,9 @@ struct SshPolicySettings {
   std::uint32_t failures_to_raise = 3;
   std::chrono::seconds restart_min_interval{300};  // 0: never restart
   bool restart_configured = true;                  // a unit to restart exists
+  // Until sshd has answered once, failures count only this long after the first probe:
+  // lifeline starts before sshd at boot.
+  std::chrono::seconds start_grace{0};
 };
 
 struct SshDecision {
@@ -42,6 +45,8 @@ class SshPolicy {
   std::uint32_t failures_ = 0;
   bool unreachable_ = false;
   std::optional<hal::MonoTime> last_restart_;
+  std::optional<hal::MonoTime> first_probe_;
+  bool answered_once_ = false;
 };
 
 }  // namespace lifeline::memory

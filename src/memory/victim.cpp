@@ -15,6 +15,13 @@ constexpr std::array<std::string_view, 5> kBuiltinNames{"systemd", "systemd-jour
 
 }  // namespace
 
+bool names_a_unit(std::string_view entry) {
+  for (std::string_view suffix : {".service", ".scope", ".slice"}) {
+    if (entry.size() > suffix.size() && entry.ends_with(suffix)) return true;
+  }
+  return false;
+}
+
 bool cgroup_has_unit(std::string_view cgroup, std::string_view unit) {
   // A unit's cgroup is a path component: ".../ssh.service" or ".../ssh.service/...".
   std::size_t at = 0;

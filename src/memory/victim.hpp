@@ -26,6 +26,10 @@ struct ProcessInfo {
   bool kernel_thread = false;
 };
 
+// "x.service", "x.scope", "x.slice": a protect entry (or a config value) naming a unit,
+// matched against a process's cgroup rather than its name or executable.
+bool names_a_unit(std::string_view entry);
+
 struct ProtectRules {
   pid_t self = 0;                  // lifeline
   std::vector<std::string> names;  // comm

@@ -94,7 +94,7 @@ Response RescueApp::events(const Request& request, const Caller& caller) {
   }
   // The newest `limit` of them, oldest first.
   if (list.size() > static_cast<std::size_t>(limit)) {
-    list.erase(list.begin(), list.end() - limit);
+    list.erase(list.begin(), list.end() - static_cast<nlohmann::json::difference_type>(limit));
   }
   return json_response(200, {{"events", std::move(list)}, {"last_seq", last}});
 }

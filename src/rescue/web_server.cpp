@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "rescue/civetweb_tls.hpp"
 #include "rescue/http_text.hpp"
 
 namespace lifeline::rescue {
@@ -44,6 +45,17 @@ void send(mg_connection* conn, const Response& response, bool head_only) {
   if (!head_only && !response.body.empty()) {
     mg_write(conn, response.body.data(), response.body.size());
   }
+}
+
+// The response head and body as raw bytes: used where CivetWeb's own response API is not
+// available (an error before the request was parsed).
+std::string raw_response(const Response& response, const char* reason) {
+  std::string out = "HTTP/1.1 " + std::to_string(response.status) + " " + reason + "\r\n";
+  out += "Content-Type: " + response.content_type + "\r\n";
+  out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+  for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
+  out += "Connection: close\r\n\r\n";
+  return out + response.body;
 }
 
 }  // namespace
@@ -95,6 +107,14 @@ std::vector<std::string> civetweb_options(const RescueConfig& config) {
 
 Status WebServer::start(const RescueConfig& config) {
   const bool tls = !config.tls_certificate.empty();
+  if (tls) {
+    // Never start CivetWeb on an https port unless its OpenSSL is known to work: a failed
+    // initialisation would otherwise crash the process on the first connection.
+    if (auto ready = enable_civetweb_tls(); !ready) {
+      return Error{ready.error().errno_value,
+                   "cannot serve the rescue page over HTTPS: " + ready.error().message};
+    }
+  }
   mg_init_library(tls ? MG_FEATURES_TLS : MG_FEATURES_DEFAULT);
   const auto options = civetweb_options(config);
   std::vector<const char*> pointers;
@@ -103,6 +123,7 @@ Status WebServer::start(const RescueConfig& config) {
   mg_callbacks callbacks{};
   callbacks.begin_request = &WebServer::on_request;
   callbacks.log_message = &WebServer::on_log;
+  callbacks.http_error = &WebServer::on_http_error;
   mg_init_data init{&callbacks, this, pointers.data()};
   char text[256] = {};
   unsigned code = 0;
@@ -130,6 +151,21 @@ void WebServer::stop() {
 
 int WebServer::on_log(const mg_connection* /*conn*/, const char* /*message*/) {
   return 1;  // CivetWeb's own messages would go to stderr: lifeline's records say enough
+}
+
+int WebServer::on_http_error(mg_connection* conn, int status, const char* /*message*/) {
+  // CivetWeb's own answers (400 for a malformed request line, 413, 431 for huge headers,
+  // 408...) get the same security headers as lifeline's; CivetWeb's text stays private.
+  Response response;
+  response.status = status;
+  const char* reason = mg_get_response_code_text(conn, status);
+  if (reason == nullptr || *reason == 0) reason = "Error";
+  const bool has_body = status >= 200 && status != 204 && status != 304;
+  if (has_body) response.body = std::to_string(status) + " " + reason + "\n";
+  add_common_headers(response, "");
+  const std::string bytes = raw_response(response, reason);
+  mg_write(conn, bytes.data(), bytes.size());
+  return 0;  // handled: CivetWeb sends nothing of its own
 }
 
 int WebServer::on_request(mg_connection* conn) {

@@ -30,6 +30,7 @@ class WebServer {
  private:
   static int on_request(mg_connection* conn);
   static int on_log(const mg_connection* conn, const char* message);
+  static int on_http_error(mg_connection* conn, int status, const char* message);
   RescueApp& app_;
   mg_context* context_ = nullptr;
   std::vector<std::string> urls_;

@@ -89,6 +89,36 @@ TEST(RescueHost, EveryRouteAnswersWithItsStatusAndSecurityHeaders) {
   rig.stop();
 }
 
+// Answers CivetWeb writes itself, before lifeline's handler runs (a malformed request line,
+// headers over the limit), carry the same security headers as lifeline's own.
+TEST(RescueHost, CivetWebsOwnErrorAnswersCarryTheSecurityHeaders) {
+  RescueRig rig;
+  ASSERT_TRUE(rig.start()) << rig.agent->output();
+  const auto expect_hardened = [](const HttpReply& reply, const std::string& what) {
+    EXPECT_NE(reply.header("content-security-policy").find("default-src 'none'"), std::string::npos)
+        << what;
+    EXPECT_EQ(reply.header("x-content-type-options"), "nosniff") << what;
+    EXPECT_EQ(reply.header("x-frame-options"), "DENY") << what;
+    EXPECT_EQ(reply.header("referrer-policy"), "same-origin") << what;
+    EXPECT_EQ(reply.header("cache-control"), "no-store") << what;
+    EXPECT_EQ(reply.header("content-type"), "text/plain; charset=utf-8") << what;
+  };
+  const HttpReply garbage = http_raw(rig.port, "GARBAGE\r\n\r\n");
+  EXPECT_EQ(garbage.status, 400);
+  expect_hardened(garbage, "malformed request line");
+  EXPECT_EQ(garbage.body, "400 Bad Request\n");
+  const HttpReply no_version = http_raw(rig.port, "GET /\r\nHost: 127.0.0.1\r\n\r\n");
+  EXPECT_GE(no_version.status, 400) << "a request line without a version";
+  expect_hardened(no_version, "request line without a version");
+  HttpRequest huge;
+  huge.extra_headers = "X-Pad: " + std::string(9000, 'x') + "\r\n";
+  const HttpReply too_big = http(rig.port, huge);
+  EXPECT_GE(too_big.status, 400);
+  expect_hardened(too_big, "headers over 8 KiB: " + std::to_string(too_big.status));
+  EXPECT_EQ(http(rig.port, {"GET", "/api/v1/status"}).status, 200);  // still answering
+  rig.stop();
+}
+
 TEST(RescueHost, PostWithNulBytesGets400AndTheServerKeepsAnswering) {
   RescueRig rig;
   ASSERT_TRUE(rig.start()) << rig.agent->output();

@@ -135,7 +135,7 @@ TEST(SshProbeHost, RealSshdIsSeenProtectedAndRestartedWhenItStopsAnswering) {
   const auto config = write_sim_config(
       dir, "[memory]\nenabled = true\n[memory.ssh]\nport = " + std::to_string(port) +
                "\ninterval_ms = 500\ntimeout_ms = 400\nfailures = 2\nunit = \"ssh-test.service\"\n"
-               "restart_min_interval_s = 60\noom_score_adj = 100\n");
+               "restart_min_interval_s = 60\noom_score_adj = 100\nstart_grace_s = 0\n");
   AgentProcess agent(config, dir.file("agent.log"));
   agent.set_env({"DBUS_SYSTEM_BUS_ADDRESS=" + bus.address()});
   agent.start();
@@ -175,8 +175,9 @@ TEST(SshProbeHost, APortThatAcceptsButNeverSendsABannerFails) {
   SilentListener silent;
   ASSERT_GT(silent.port(), 0);
   const auto config = write_sim_config(
-      dir, "[memory]\nenabled = true\n[memory.ssh]\nport = " + std::to_string(silent.port()) +
-               "\ninterval_ms = 600\ntimeout_ms = 300\nfailures = 1\nunit = \"\"\n");
+      dir,
+      "[memory]\nenabled = true\n[memory.ssh]\nport = " + std::to_string(silent.port()) +
+          "\ninterval_ms = 600\ntimeout_ms = 300\nfailures = 1\nunit = \"\"\nstart_grace_s = 0\n");
   AgentProcess agent(config, dir.file("agent.log"));
   agent.start();
   ASSERT_TRUE(agent.wait_for_output("sshd probe failed: no banner within the timeout", 10s))

@@ -4,7 +4,8 @@
 #   tests/package/build.sh compile ARCH [BUILD_DIR] [--tests]   configure + build
 #   tests/package/build.sh deb ARCH [OUT_DIR]                    compile, stage, dpkg-deb
 # ARCH is amd64 (native, build/deb), arm64 or armhf (cross, build/cross-ARCH with the
-# toolchain/ files). Flags come from dpkg-buildflags (hardening=+all), the build is
+# toolchain/ files). Flags come from dpkg-buildflags (hardening=+all, without -g), plus
+# size flags (-Os, sections, --gc-sections, --as-needed; see compile below); the build is
 # Release, prefix /usr (so LIFELINE_BOARDS_DIR is /usr/share/lifeline/boards), and
 # libgpiod/libserialport are linked from their static archives (LIFELINE_STATIC_HWLIBS).
 # Environment: JOBS (parallel jobs); LIFELINE_BUILD_TARGETS for `compile`; LIFELINE_WERROR=OFF
@@ -35,6 +36,9 @@ buildflag() {  # arch name
   (cd "$ROOT" && DEB_HOST_ARCH=$1 DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get "$2")
 }
 
+# dpkg-buildflags' flags without the -g token.
+without_g() { local f=" $1 "; f=${f// -g / }; f=${f# }; echo "${f% }"; }
+
 # compile ARCH DIR TESTS(0/1)
 compile() {
   local arch=$1 dir=$2 tests=$3 triplet
@@ -62,13 +66,27 @@ compile() {
   # _FORTIFY_SOURCE marks write/read/ftruncate warn_unused_result, which a (void) cast
   # does not silence in GCC: three best-effort calls in src/ warn (reported, not fatal).
   cxxflags+=" -Wno-error=unused-result"
-  cmake_args+=(-DCMAKE_CXX_FLAGS="$cppflags $cxxflags" -DCMAKE_C_FLAGS="$cppflags $cflags"
-    -DCMAKE_EXE_LINKER_FLAGS="$ldflags$overlay_ld")
+  # Size (docs/packaging.md#binary-size, the goal is <= 1.5 MB): optimise for size, one
+  # section per function and object so the linker drops what nothing references, and no
+  # NEEDED entry for a library nothing uses. No -g: the package ships the binary
+  # stripped, and debug info only slows the build.
+  # LIFELINE_OPT=-O3 / LIFELINE_SIZE_FLAGS= / LIFELINE_SIZE_LDFLAGS= measure without them.
+  local opt=${LIFELINE_OPT:--Os}
+  local size_flags=${LIFELINE_SIZE_FLAGS--ffunction-sections -fdata-sections}
+  local size_ldflags=${LIFELINE_SIZE_LDFLAGS--Wl,--gc-sections -Wl,--as-needed}
+  # LIFELINE_LTO=1 adds link-time optimisation (measured in docs/packaging.md).
+  [[ ${LIFELINE_LTO:-0} == 1 ]] && cmake_args+=(-DCMAKE_INTERPROCEDURAL_OPTIMIZATION=ON)
+  cxxflags=$(without_g "$cxxflags")
+  cflags=$(without_g "$cflags")
+  cmake_args+=(-DCMAKE_CXX_FLAGS="$cppflags $cxxflags $size_flags"
+    -DCMAKE_C_FLAGS="$cppflags $cflags $size_flags"
+    -DCMAKE_CXX_FLAGS_RELEASE="$opt -DNDEBUG" -DCMAKE_C_FLAGS_RELEASE="$opt -DNDEBUG"
+    -DCMAKE_EXE_LINKER_FLAGS="$ldflags $size_ldflags$overlay_ld")
   cmake "${cmake_args[@]}" >/dev/null
   # LIFELINE_BUILD_TARGETS="lifeline unit_tests" builds only those (the cross tests).
   local targets=()
   [[ -n ${LIFELINE_BUILD_TARGETS:-} ]] && read -ra targets <<<"--target $LIFELINE_BUILD_TARGETS"
-  cmake --build "$dir" -j "$JOBS" "${targets[@]}"
+  cmake --build "$dir" -j "$JOBS" "${targets[@]}" ${LIFELINE_KEEP_GOING:+-- -k 0}
 }
 
 # The architecture a binary was built for, read from its ELF header.

@@ -39,7 +39,14 @@ package_cross_deps() {  # arch
   log "installing for $arch ($triplet): ${missing[*]}"
   # An index that fails to download (a mirror mid-sync) must not stop the install of what
   # the other indexes provide; apt-get install fails by itself if something is missing.
-  "${sudo[@]}" apt-get update -qq || log "apt-get update reported errors (continuing)"
+  # A mirror mid-sync ("File has unexpected size ... Mirror sync in progress?") usually
+  # heals within a minute: retry each file, then the whole update, before giving up.
+  local try
+  for try in 1 2 3; do
+    "${sudo[@]}" apt-get update -qq -o Acquire::Retries=3 && break
+    log "apt-get update reported errors (attempt $try of 3)"
+    ((try == 3)) || sleep 30
+  done
   local apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
     --no-install-recommends)
   if ! "${apt[@]}" "${missing[@]}" >/dev/null; then
@@ -93,10 +100,11 @@ cmd_cross() {
   tests/package/cross-unit.sh "$arch" "build/cross-$arch"
 }
 
-# The cross label (cross_build_*, cross_unit_*) is not part of ./dev test yet: neither
-# arch's unit suite passes under qemu-user so far (docs/packaging.md, issue 8), and the
-# armhf package index of bookworm-security fails to download here at times. `./dev cross
-# ARCH` installs its toolchain and runs it; `ctest -L cross` afterwards runs both.
+# The cross label (cross_build_*, cross_unit_*) is not part of ./dev test yet: both unit
+# suites pass under qemu-user (docs/packaging.md), but cross_build_armhf fails at -Werror on
+# two 32-bit warnings in src/ until they are fixed. `./dev cross ARCH` installs its
+# toolchain and runs it; `ctest -L cross` afterwards runs both. Enabling the label means
+# `SETUP_HOOKS+=(package_cross_setup)` here and dropping `-LE cross` in ./dev.
 package_cross_setup() {
   package_cross_deps arm64
   package_cross_deps armhf

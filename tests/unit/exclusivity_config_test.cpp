@@ -15,7 +15,7 @@ TEST(ExclusivityConfig, NoRolesByDefault) {
   auto config = parse("");
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_TRUE(config->exclusivity.roles.empty());
-  EXPECT_EQ(config->exclusivity.interval, std::chrono::milliseconds(5000));
+  EXPECT_EQ(config->exclusivity.interval, std::chrono::milliseconds(60000));
 }
 
 TEST(ExclusivityConfig, ReadsEveryRoleKey) {
@@ -64,8 +64,8 @@ TEST(ExclusivityConfig, RefusesBadValuesWithTheirPosition) {
               std::string::npos)
         << bad;
   }
-  EXPECT_NE(errors(head + "ports = [\"tcp/1\"]\nmode = \"mask\"\n")
-                .find("mode: expected \"report\" or \"stop\", found \"mask\""),
+  EXPECT_NE(errors(head + "ports = [\"tcp/1\"]\nmode = \"hide\"\n")
+                .find("mode: expected \"report\", \"stop\" or \"mask\", found \"hide\""),
             std::string::npos);
   EXPECT_NE(errors(head + "ports = [\"tcp/1\"]\nmax_instances = 0\n").find("max_instances"),
             std::string::npos);

@@ -143,7 +143,8 @@ TEST(ExclusivityConflicts, TheKeyIgnoresTheCountAndThePidOfAUnit) {
              "d.service",
              5,
              "x",
-             "fix"};
+             "fix",
+             ""};
   Conflict b = a;
   b.shared = "mediamtx: 3 running, 1 allowed";
   b.pid = 6;

@@ -35,6 +35,39 @@ TEST(MemoryLadder, LevelsFollowTheThresholds) {
   EXPECT_NE(d.reason.find("9.9%"), std::string::npos) << d.reason;
 }
 
+TEST(MemoryLadder, AMemoryStallAboveWarnWarnsAndNeverRelieves) {
+  Ladder ladder(LadderPolicy{});
+  DomainReading stalled = box(500);  // 50 %: plenty available, but tasks stall on refaults
+  stalled.stalled = true;
+  const auto d = ladder.evaluate(at_ms(0), stalled, false);
+  EXPECT_EQ(d.level, Level::warn);
+  EXPECT_EQ(d.relief, Relief::none);
+  EXPECT_TRUE(d.changed());
+  EXPECT_NE(d.reason.find("memory stall (PSI)"), std::string::npos) << d.reason;
+  // The stall's window passed but it is recent: the warning holds (one per episode).
+  DomainReading recent = box(500);
+  recent.stalled_recently = true;
+  EXPECT_EQ(ladder.evaluate(at_ms(1500), recent, false).level, Level::warn);
+  // No stall for the hold: back to normal.
+  EXPECT_EQ(ladder.evaluate(at_ms(12000), box(500), false).level, Level::normal);
+}
+
+TEST(MemoryLadder, AMemoryStallBelowWarnRelieves) {
+  Ladder ladder(LadderPolicy{});
+  EXPECT_EQ(ladder.evaluate(at_ms(1000), box(140), false).level, Level::warn);  // 14 %, no ETA
+  DomainReading stalled = box(140);
+  stalled.stalled = true;
+  const auto d = ladder.evaluate(at_ms(2000), stalled, false);
+  EXPECT_EQ(d.level, Level::relieve);
+  EXPECT_EQ(d.relief, Relief::relieve);
+  EXPECT_NE(d.reason.find("memory stall (PSI)"), std::string::npos) << d.reason;
+  // Only a recent stall (outside the trigger window) below warn: a warning, not a relief.
+  Ladder fresh(LadderPolicy{});
+  DomainReading recent = box(140);
+  recent.stalled_recently = true;
+  EXPECT_EQ(fresh.evaluate(at_ms(0), recent, false).relief, Relief::none);
+}
+
 TEST(MemoryLadder, ExactlyAtAThresholdIsNotBelowIt) {
   Ladder ladder(LadderPolicy{});
   EXPECT_EQ(ladder.evaluate(at_ms(0), box(150), false).level, Level::normal);

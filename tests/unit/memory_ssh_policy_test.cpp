@@ -56,5 +56,23 @@ TEST(MemorySshPolicy, NoUnitOrZeroIntervalNeverRestarts) {
   EXPECT_FALSE(d.restart);
 }
 
+TEST(MemorySshPolicy, FailuresBeforeSshdFirstAnswersWaitForTheStartGrace) {
+  SshPolicy policy(SshPolicySettings{2, seconds(300), true, seconds(60)});
+  EXPECT_FALSE(policy.on_result(at(0), kFail).raise);  // sshd still starting at boot
+  EXPECT_FALSE(policy.on_result(at(30), kFail).raise);
+  EXPECT_EQ(policy.consecutive_failures(), 0U);
+  EXPECT_FALSE(policy.on_result(at(60), kFail).raise);  // the grace is over: counted
+  const auto second = policy.on_result(at(62), kFail);
+  EXPECT_TRUE(second.raise);
+  EXPECT_TRUE(second.restart);
+}
+
+TEST(MemorySshPolicy, OnceSshdHasAnsweredTheGraceNoLongerApplies) {
+  SshPolicy policy(SshPolicySettings{2, seconds(300), true, seconds(60)});
+  policy.on_result(at(0), kOk);
+  policy.on_result(at(1), kFail);
+  EXPECT_TRUE(policy.on_result(at(2), kFail).raise);
+}
+
 }  // namespace
 }  // namespace lifeline::memory

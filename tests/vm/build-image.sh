@@ -29,6 +29,8 @@ KVER=$(find /usr/src -maxdepth 1 -name 'linux-headers-*-amd64' -printf '%f\n' |
 
 # lifeline's runtime libraries are checked against the binary in stage 2 (ldd in the chroot).
 PACKAGES=systemd,systemd-sysv,udev,kmod,openssh-server,gpiod,iproute2,procps,dbus
+# earlyoom: the memory scenario compares lifeline with it on the same hog (disabled at boot).
+PACKAGES+=,earlyoom
 PACKAGES+=,libgpiod2,libserialport0,libsystemd0,libtomlplusplus3,libcivetweb1
 # Guest modules (and their dependencies): the root disk in the initramfs, the rest on disk.
 INITRD_MODULES="virtio_pci virtio_blk ext4 watchdog i6300esb"
@@ -159,6 +161,7 @@ build_image() {
   for u in lifeline.service rig-ready.service systemd-networkd.service; do
     chroot "$root" systemctl enable --quiet "$u"
   done
+  chroot "$root" systemctl disable --quiet earlyoom.service
   mkdir -p -m 0700 "$root/root/.ssh"
   ssh-keygen -q -t ed25519 -N '' -C lifeline-vm-rig -f "$tmp/id_ed25519"
   install -m 0600 "$tmp/id_ed25519.pub" "$root/root/.ssh/authorized_keys"

@@ -3,7 +3,7 @@
 1 failed, 77 skipped (not yet run: its capability is missing). Stdlib only.
 
   tests/vm/run.py [--image DIR] [--runs DIR] [--keep] SCENARIO...
-  tests/vm/run.py --list | --names
+  tests/vm/run.py --list | --names | --bench-names
   tests/vm/run.py --shell            boot a guest and open a root shell in it
 
 The image comes from tests/vm/build-image.sh (default: .cache/vm/current). Each run's
@@ -18,8 +18,8 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rig import SSH_OPTIONS, NoConsole, RigError, Vm  # noqa: E402
-from scenarios import CAPABILITIES, REQUIRES, SCENARIOS, Skip  # noqa: E402
+from rig import SSH_OPTIONS, GuestStarved, NoConsole, RigError, Vm  # noqa: E402
+from scenarios import BENCH_ONLY, CAPABILITIES, REQUIRES, SCENARIOS, Skip  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SKIP = 77
@@ -40,11 +40,14 @@ def run_one(name, image, runs, retry=True):
         vm.collect()
         print(f"PASSED {name} in {time.monotonic() - t0:.0f} s", flush=True)
         return 0
-    except NoConsole as e:
+    except (NoConsole, GuestStarved) as e:
         if not retry:
-            raise
-        # Not lifeline's doing: the guest never reached Linux's first line. Said loudly, once.
+            return report_failure(name, vm, t0, e)
+        # Not lifeline's doing: the guest never reached Linux's first line, or its kernel
+        # stalled before lifeline started. Said loudly, retried once in a fresh guest.
         print(f"RETRY {name}: {e}", flush=True)
+        if vm.proc is not None:
+            print("--- console tail ---\n" + vm.console_tail(20) + "\n---", flush=True)
         vm.stop()
         return run_one(name, image, runs, retry=False)
     except Skip as e:
@@ -53,16 +56,20 @@ def run_one(name, image, runs, retry=True):
     except (AssertionError, RigError, OSError, KeyError, ValueError) as e:
         if not isinstance(e, (AssertionError, RigError)):
             traceback.print_exc()
-        print(f"FAILED {name} after {time.monotonic() - t0:.0f} s: {e}", flush=True)
-        if vm.proc is not None:
-            print(vm.diagnose(), flush=True)
-            vm.collect()
-            print("--- console tail ---\n" + vm.console_tail() + "\n---", flush=True)
-        print(f"artefacts: {vm.dir} (overlay.qcow2 kept: the guest's disk)", flush=True)
-        vm.stop(keep_disk=True)
-        return 1
+        return report_failure(name, vm, t0, e)
     finally:
         vm.stop()
+
+
+def report_failure(name, vm, t0, error):
+    print(f"FAILED {name} after {time.monotonic() - t0:.0f} s: {error}", flush=True)
+    if vm.proc is not None:
+        print(vm.diagnose(), flush=True)
+        vm.collect()
+        print("--- console tail ---\n" + vm.console_tail() + "\n---", flush=True)
+    print(f"artefacts: {vm.dir} (overlay.qcow2 kept: the guest's disk)", flush=True)
+    vm.stop(keep_disk=True)
+    return 1
 
 
 def shell(image, runs):
@@ -80,18 +87,25 @@ def main():
     ap.add_argument("--image", default=os.path.join(ROOT, ".cache/vm/current"))
     ap.add_argument("--runs", default=os.path.join(ROOT, ".cache/vm/runs"))
     ap.add_argument("--list", action="store_true", help="scenarios with their first doc line")
-    ap.add_argument("--names", action="store_true", help="scenario names, one per line")
+    ap.add_argument("--names", action="store_true",
+                    help="the test scenarios' names, one per line (not the benchmarks)")
+    ap.add_argument("--bench-names", action="store_true",
+                    help="the benchmark scenarios' names (./dev bench)")
     ap.add_argument("--shell", action="store_true",
                     help="boot one guest and open an ssh shell in it (ended with the shell)")
     ap.add_argument("scenario", nargs="*")
     args = ap.parse_args()
     if args.names:
-        print("\n".join(SCENARIOS))
+        print("\n".join(n for n in SCENARIOS if n not in BENCH_ONLY))
+        return 0
+    if args.bench_names:
+        print("\n".join(BENCH_ONLY))
         return 0
     if args.list:
         for name, fn in SCENARIOS.items():
             need = REQUIRES.get(name)
             state = "" if not need or CAPABILITIES[need[0]] else f"  [not yet run: {need[0]}]"
+            state += "  [benchmark]" if name in BENCH_ONLY else ""
             print(f"{name:22} {(fn.__doc__ or '').strip().splitlines()[0]}{state}")
         return 0
     image = os.path.realpath(args.image)

@@ -167,20 +167,25 @@ void FakeSystemd::post(std::function<void()> command) {
   commands_.push_back(std::move(command));
 }
 
-void FakeSystemd::run() {
-  while (!quit_) {
-    std::vector<std::function<void()>> commands;
+void serve_bus(sd_bus* bus, const std::atomic<bool>& quit, std::mutex& mutex,
+               std::vector<std::function<void()>>& commands, std::uint64_t wait_us) {
+  while (!quit) {
+    std::vector<std::function<void()>> due;
     {
-      std::lock_guard lock(mutex_);
-      commands.swap(commands_);
+      std::lock_guard lock(mutex);
+      due.swap(commands);
     }
-    for (auto& command : commands) command();
+    for (auto& command : due) command();
     int r = 0;
-    while ((r = sd_bus_process(bus_, nullptr)) > 0) {
+    while ((r = sd_bus_process(bus, nullptr)) > 0) {
     }
     if (r < 0) return;  // the daemon is gone
-    sd_bus_wait(bus_, 10'000);
+    sd_bus_wait(bus, wait_us);
   }
+}
+
+void FakeSystemd::run() {
+  serve_bus(bus_, quit_, mutex_, commands_, 10'000);
 }
 
 int FakeSystemd::on_subscribe(sd_bus_message* m, void* userdata, sd_bus_error* /*error*/) {

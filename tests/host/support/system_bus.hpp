@@ -21,6 +21,12 @@
 
 namespace lifeline::test {
 
+// The loop of a fake service's bus thread, shared by every fake here: runs the commands
+// posted from the test thread (taken from `commands` under `mutex`), answers every pending
+// message, then waits up to `wait_us` for more, until `quit` is set or the daemon is gone.
+void serve_bus(sd_bus* bus, const std::atomic<bool>& quit, std::mutex& mutex,
+               std::vector<std::function<void()>>& commands, std::uint64_t wait_us);
+
 // A private bus daemon: its own config (no service activation, so nothing is ever
 // spawned for a missing name; the distro's session config would try to start systemd).
 class DBusDaemon {

@@ -1,0 +1,297 @@
+#include "exclusivity/systemd_units.hpp"
+
+#include <map>
+
+#include "agent/event_loop.hpp"
+#include "exclusivity/unit_properties.hpp"
+#include "motion/unit_watcher_wire.hpp"
+
+namespace lifeline::exclusivity {
+
+namespace {
+
+using motion::unit_wire::errno_text;
+using motion::unit_wire::error_text;
+using motion::unit_wire::kManager;
+using motion::unit_wire::kManagerPath;
+using motion::unit_wire::kProperties;
+using motion::unit_wire::kServiceInterface;
+using motion::unit_wire::kSystemd;
+using motion::unit_wire::kUnitInterface;
+
+// The system bus allows a connection 128 outstanding calls by default
+// (max_replies_per_connection): the survey keeps well below.
+constexpr std::size_t kUnitsInFlight = 16;
+
+using Reply = std::function<void(sd_bus_message*)>;  // an error reply included
+
+int on_reply(sd_bus_message* m, void* userdata, sd_bus_error* /*error*/) {
+  (*static_cast<Reply*>(userdata))(m);
+  return 0;
+}
+
+void free_reply(void* userdata) {
+  delete static_cast<Reply*>(userdata);
+}
+
+// Sends `member` with arguments appended by `append`; `reply` runs on the loop with the
+// answer. The closure lives as long as the call's slot, which the bus owns.
+int call(sd_bus* bus, const char* path, const char* interface, const char* member,
+         const std::function<int(sd_bus_message*)>& append, Reply reply) {
+  sd_bus_message* m = nullptr;
+  int r = sd_bus_message_new_method_call(bus, &m, kSystemd, path, interface, member);
+  if (r >= 0 && append) r = append(m);
+  if (r < 0) {
+    sd_bus_message_unref(m);
+    return r;
+  }
+  auto owned = std::make_unique<Reply>(std::move(reply));
+  sd_bus_slot* slot = nullptr;
+  r = sd_bus_call_async(bus, &slot, m, on_reply, owned.get(), 0);
+  sd_bus_message_unref(m);
+  if (r < 0) return r;
+  sd_bus_slot_set_destroy_callback(slot, free_reply);
+  (void)owned.release();
+  sd_bus_slot_set_floating(slot, 1);
+  sd_bus_slot_unref(slot);
+  return 0;
+}
+
+int no_args(sd_bus_message* /*m*/) {
+  return 0;
+}
+
+std::string failed(sd_bus_message* m, const std::string& what) {
+  return what + ": " + error_text(m);
+}
+
+}  // namespace
+
+struct SystemdUnits::Survey {
+  SurveyDone done;
+  int lists_answered = 0;
+  std::string error;
+  std::vector<ListedUnit> units;
+  std::vector<ListedUnitFile> files;
+  std::vector<UnitFact> facts;  // candidates, in the order read
+  std::vector<std::string> paths;
+  std::vector<bool> read_ok;
+  std::size_t next = 0;
+  std::size_t pending = 0;
+};
+
+SystemdUnits::~SystemdUnits() {
+  // Frees every pending call's closure through its slot, without calling it.
+  if (bus_ != nullptr) sd_bus_flush_close_unref(bus_);
+}
+
+Status SystemdUnits::connect() {
+  if (bus_ != nullptr && sd_bus_is_open(bus_) > 0) return ok_status();
+  if (bus_ != nullptr) bus_ = sd_bus_flush_close_unref(bus_);
+  matched_ = false;  // went with the old connection
+  subscribed_ = false;
+  sd_bus* bus = nullptr;
+  int r = sd_bus_open_system_with_description(&bus, "lifeline-exclusivity");
+  if (r < 0) return Error{-r, "cannot connect to the system bus: " + errno_text(r)};
+  if ((r = sd_bus_set_exit_on_disconnect(bus, 0)) < 0 ||
+      (r = sd_bus_set_close_on_exit(bus, 0)) < 0 ||
+      (r = sd_bus_attach_event(bus, loop_.raw(), 0)) < 0) {
+    sd_bus_flush_close_unref(bus);
+    return Error{-r, "cannot use the system bus: " + errno_text(r)};
+  }
+  bus_ = bus;
+  return ok_status();
+}
+
+Status SystemdUnits::watch(Changed changed, Subscribed subscribed) {
+  changed_ = std::move(changed);
+  if (auto connected = connect(); !connected) return connected;
+  if (subscribed_) return ok_status();
+  const auto on_signal = [](sd_bus_message* m, void* userdata, sd_bus_error* /*e*/) -> int {
+    auto* self = static_cast<SystemdUnits*>(userdata);
+    const std::string_view member = sd_bus_message_get_member(m);
+    if (member == "Reloading") {
+      int starting = 0;
+      if (sd_bus_message_read(m, "b", &starting) < 0 || starting != 0) return 0;
+    } else if (member != "UnitNew" && member != "UnitFilesChanged" && member != "JobRemoved") {
+      return 0;
+    }
+    if (self->changed_) self->changed_(member);
+    return 0;
+  };
+  if (!matched_) {
+    sd_bus_slot* match = nullptr;
+    const int r = sd_bus_match_signal_async(bus_, &match, kSystemd, kManagerPath, kManager, nullptr,
+                                            on_signal, nullptr, this);
+    if (r < 0) return Error{-r, "match on systemd's Manager signals: " + errno_text(r)};
+    sd_bus_slot_set_floating(match, 1);  // lives and dies with the connection
+    sd_bus_slot_unref(match);
+    matched_ = true;
+  }
+  // Without Subscribe systemd sends no unit signals.
+  const int r = call(bus_, kManagerPath, kManager, "Subscribe", no_args,
+                     [this, subscribed = std::move(subscribed)](sd_bus_message* m) {
+                       const sd_bus_error* e = sd_bus_message_get_error(m);
+                       subscribed_ =
+                           e == nullptr ||
+                           sd_bus_error_has_name(e, "org.freedesktop.systemd1.AlreadySubscribed");
+                       if (subscribed) subscribed(subscribed_ ? "" : failed(m, "Subscribe"));
+                     });
+  if (r < 0) return Error{-r, "Subscribe: " + errno_text(r)};
+  return ok_status();
+}
+
+Status SystemdUnits::survey(SurveyDone done) {
+  if (auto connected = connect(); !connected) return connected;
+  auto survey = std::make_shared<Survey>();
+  survey->done = std::move(done);
+  const auto listed = [this, survey](sd_bus_message* m, bool files) {
+    if (sd_bus_message_is_method_error(m, nullptr) != 0) {
+      survey->error = failed(m, files ? "ListUnitFiles" : "ListUnits");
+    } else if (int r = files ? read_list_unit_files(m, survey->files)
+                             : read_list_units(m, survey->units);
+               r < 0) {
+      survey->error = std::string(files ? "ListUnitFiles" : "ListUnits") +
+                      ": unreadable reply: " + errno_text(r);
+    }
+    if (++survey->lists_answered == 2) units_listed(survey);
+  };
+  int r = call(bus_, kManagerPath, kManager, "ListUnits", no_args,
+               [listed](sd_bus_message* m) { listed(m, false); });
+  if (r >= 0) {
+    r = call(bus_, kManagerPath, kManager, "ListUnitFiles", no_args,
+             [listed](sd_bus_message* m) { listed(m, true); });
+  }
+  if (r < 0) return Error{-r, "ListUnits/ListUnitFiles: " + errno_text(r)};
+  return ok_status();
+}
+
+void SystemdUnits::units_listed(const std::shared_ptr<Survey>& survey) {
+  if (!survey->error.empty()) {
+    survey->done(Error{EIO, survey->error});
+    return;
+  }
+  std::map<std::string, std::string> candidates;  // name -> object path ("" = LoadUnit)
+  for (const ListedUnit& u : survey->units) {
+    if (u.load_state == "loaded") candidates[u.name] = u.path;
+  }
+  for (const ListedUnitFile& f : survey->files) {
+    if (may_start_at_boot(f.state)) candidates.emplace(f.name, "");
+  }
+  for (const auto& [name, path] : candidates) {
+    UnitFact fact;
+    fact.name = name;
+    survey->facts.push_back(std::move(fact));
+    survey->paths.push_back(path);
+  }
+  survey->read_ok.assign(survey->facts.size(), false);
+  if (survey->facts.empty()) {
+    survey->done(std::vector<UnitFact>{});
+    return;
+  }
+  while (survey->next < survey->facts.size() && survey->pending < kUnitsInFlight) {
+    ++survey->pending;
+    read_unit(survey, survey->next++);
+  }
+}
+
+// [LoadUnit ->] GetAll(Unit) -> GetAll(Service): one unit at a time per chain.
+void SystemdUnits::read_unit(const std::shared_ptr<Survey>& survey, std::size_t index) {
+  const auto get_all = [this, survey, index](const char* interface, auto then) {
+    const std::string path = survey->paths[index];
+    const int r = call(
+        bus_, path.c_str(), kProperties, "GetAll",
+        [interface](sd_bus_message* m) { return sd_bus_message_append(m, "s", interface); },
+        [survey, index, then](sd_bus_message* m) {
+          const bool ok = sd_bus_message_is_method_error(m, nullptr) == 0 &&
+                          read_unit_properties(m, survey->facts[index]) >= 0;
+          then(ok);
+        });
+    if (r < 0) then(false);
+  };
+  const auto read_properties = [this, survey, index, get_all] {
+    get_all(kUnitInterface, [this, survey, index, get_all](bool ok) {
+      if (!ok) return finish_one(survey);
+      get_all(kServiceInterface, [this, survey, index](bool service_ok) {
+        survey->read_ok[index] = service_ok;
+        finish_one(survey);
+      });
+    });
+  };
+  if (!survey->paths[index].empty()) return read_properties();
+  const std::string name = survey->facts[index].name;
+  const int r = call(
+      bus_, kManagerPath, kManager, "LoadUnit",
+      [name](sd_bus_message* m) { return sd_bus_message_append(m, "s", name.c_str()); },
+      [this, survey, index, read_properties](sd_bus_message* m) {
+        const char* path = nullptr;
+        if (sd_bus_message_is_method_error(m, nullptr) != 0 ||
+            sd_bus_message_read(m, "o", &path) < 0) {
+          return finish_one(survey);
+        }
+        survey->paths[index] = path;
+        read_properties();
+      });
+  if (r < 0) finish_one(survey);
+}
+
+void SystemdUnits::finish_one(const std::shared_ptr<Survey>& survey) {
+  --survey->pending;
+  if (survey->next < survey->facts.size()) {
+    ++survey->pending;
+    read_unit(survey, survey->next++);
+    return;
+  }
+  if (survey->pending > 0) return;
+  std::vector<UnitFact> out;
+  for (std::size_t i = 0; i < survey->facts.size(); ++i) {
+    if (survey->read_ok[i]) out.push_back(std::move(survey->facts[i]));
+  }
+  survey->done(std::move(out));
+}
+
+Status SystemdUnits::mask(const std::string& unit, MaskDone done) {
+  if (auto connected = connect(); !connected) return connected;
+  auto finish = std::make_shared<MaskDone>(std::move(done));
+  const auto append_unit = [unit](sd_bus_message* m) {
+    return sd_bus_message_append(m, "s", unit.c_str());
+  };
+  const auto verify = [this, unit, finish, append_unit](sd_bus_message* reloaded) {
+    if (sd_bus_message_is_method_error(reloaded, nullptr) != 0) {
+      return (*finish)(MaskResult{false, "masked, but " + failed(reloaded, "Reload")});
+    }
+    const int r = call(bus_, kManagerPath, kManager, "GetUnitFileState", append_unit,
+                       [unit, finish](sd_bus_message* m) {
+                         const char* state = nullptr;
+                         if (sd_bus_message_is_method_error(m, nullptr) != 0 ||
+                             sd_bus_message_read(m, "s", &state) < 0) {
+                           return (*finish)(MaskResult{false, failed(m, "GetUnitFileState")});
+                         }
+                         const bool ok = std::string_view(state) == "masked";
+                         (*finish)(MaskResult{ok, "MaskUnitFiles(" + unit +
+                                                      ", runtime=false, force=true), Reload: "
+                                                      "unit file state now " +
+                                                      state});
+                       });
+    if (r < 0) (*finish)(MaskResult{false, "GetUnitFileState: " + errno_text(r)});
+  };
+  const auto reload = [this, finish, verify](sd_bus_message* m) {
+    if (sd_bus_message_is_method_error(m, nullptr) != 0) {
+      return (*finish)(MaskResult{false, failed(m, "MaskUnitFiles")});
+    }
+    const int r = call(bus_, kManagerPath, kManager, "Reload", no_args, verify);
+    if (r < 0) (*finish)(MaskResult{false, "masked, but Reload: " + errno_text(r)});
+  };
+  const int r = call(
+      bus_, kManagerPath, kManager, "MaskUnitFiles",
+      [unit](sd_bus_message* m) {
+        const char* files[] = {unit.c_str(), nullptr};
+        int rr = sd_bus_message_append_strv(m, const_cast<char**>(files));
+        return rr < 0 ? rr : sd_bus_message_append(m, "bb", 0, 1);
+      },
+      reload);
+  if (r < 0) return Error{-r, "MaskUnitFiles(" + unit + "): " + errno_text(r)};
+  return ok_status();
+}
+
+}  // namespace lifeline::exclusivity

@@ -1,0 +1,72 @@
+// The exclusivity check's own connection to systemd's Manager on the system bus:
+// - watch(): Subscribe and a match on the Manager's signals (UnitNew, UnitFilesChanged,
+//   Reloading, JobRemoved), each reported to the caller, who debounces;
+// - survey(): every service unit systemd has loaded and every service unit file that could
+//   start at boot, with ExecStart, FragmentPath, UnitFileState, UnitFilePreset, MainPID and
+//   ControlGroup (ListUnits, ListUnitFiles, LoadUnit, GetAll), all asynchronous on the loop;
+// - mask(): MaskUnitFiles(runtime=false, force=true), Reload, then GetUnitFileState.
+// A call never waits for systemd; answers come back as callbacks on the loop. The bus is
+// opened on first use and again after it drops.
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "exclusivity/unit_facts.hpp"
+#include "lifeline/expected.hpp"
+
+namespace lifeline {
+class EventLoop;
+}
+
+namespace lifeline::exclusivity {
+
+struct MaskResult {
+  bool masked = false;  // GetUnitFileState said "masked" after the reload
+  std::string detail;   // what was done, or where it failed
+};
+
+class SystemdUnits {
+ public:
+  using Changed = std::function<void(std::string_view signal)>;
+  using SurveyDone = std::function<void(Expected<std::vector<UnitFact>>)>;
+  using MaskDone = std::function<void(const MaskResult&)>;
+  using Subscribed = std::function<void(const std::string& error)>;  // "" = subscribed
+
+  explicit SystemdUnits(EventLoop& loop) : loop_(loop) {}
+  ~SystemdUnits();
+  SystemdUnits(const SystemdUnits&) = delete;
+  SystemdUnits& operator=(const SystemdUnits&) = delete;
+
+  // Matches the Manager's signals and subscribes; `changed` gets the signal's name
+  // ("UnitNew", "UnitFilesChanged", "Reloading", "JobRemoved") for each that may mean a
+  // unit came or changed (Reloading only when a reload ended); `subscribed` gets
+  // systemd's answer to Subscribe. Nothing is sent when already subscribed.
+  Status watch(Changed changed, Subscribed subscribed);
+  [[nodiscard]] bool watching() const {
+    return subscribed_ && bus_ != nullptr && sd_bus_is_open(bus_) > 0;
+  }
+  // Reads every candidate service unit; `done` runs once, on the loop.
+  Status survey(SurveyDone done);
+  Status mask(const std::string& unit, MaskDone done);
+
+ private:
+  struct Survey;
+  Status connect();
+  void units_listed(const std::shared_ptr<Survey>& survey);
+  void read_unit(const std::shared_ptr<Survey>& survey, std::size_t index);
+  void finish_one(const std::shared_ptr<Survey>& survey);
+
+  EventLoop& loop_;
+  sd_bus* bus_ = nullptr;
+  bool matched_ = false;  // the signal match (a floating slot the bus owns) was added
+  bool subscribed_ = false;
+  Changed changed_;
+};
+
+}  // namespace lifeline::exclusivity

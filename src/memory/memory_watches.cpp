@@ -1,0 +1,100 @@
+// The memory guard's watched domains: a cgroup (a unit's or a path) judged on its working
+// set against its limit, or a program found by name or path and summed over its processes.
+#include <algorithm>
+
+#include "memory/memory_service.hpp"
+#include "memory/proc_text.hpp"
+#include "util/files.hpp"
+
+namespace lifeline::memory {
+
+namespace {
+
+std::optional<std::uint64_t> read_number(const std::string& path) {
+  auto text = read_small_file(path, 64);
+  if (!text) return std::nullopt;
+  return parse_counter(*text);
+}
+
+}  // namespace
+
+void MemoryService::sample_watch(Domain& domain, hal::MonoTime now) {
+  if (!domain.process.empty()) {
+    sample_process_watch(domain, now);
+    return;
+  }
+  const std::string usage_file = domain.v2 ? "/memory.current" : "/memory.usage_in_bytes";
+  const std::string limit_file = domain.v2 ? "/memory.max" : "/memory.limit_in_bytes";
+  const auto used = read_number(domain.cgroup_dir + usage_file);
+  if (!used) {
+    domain.limit.reset();
+    domain.reading = {};
+    return;  // not running (yet): nothing to judge
+  }
+  // The working set: page cache the kernel can drop at once is not a reason to kill.
+  const auto stat = read_small_file(domain.cgroup_dir + "/memory.stat", 16384);
+  const std::uint64_t reclaimable = stat ? parse_inactive_file(*stat) : 0;
+  domain.used_bytes = *used > reclaimable ? *used - reclaimable : 0;
+  auto limit_text = read_small_file(domain.cgroup_dir + limit_file, 64);
+  domain.limit = limit_text ? parse_memory_limit(*limit_text) : std::nullopt;
+  const std::uint64_t system_available = meminfo_.mem_available_kb * 1024;
+  std::uint64_t available = system_available;
+  if (domain.limit) {
+    const std::uint64_t headroom =
+        *domain.limit > domain.used_bytes ? *domain.limit - domain.used_bytes : 0;
+    available = std::min(available, headroom);
+  }
+  const LeakVerdict verdict = domain.leak.update(now, domain.used_bytes, available);
+  domain.last_leak = verdict;
+  if (verdict.raised || verdict.cleared) on_leak(domain, verdict);
+  if (domain.limit) {
+    domain.reading = DomainReading{available, *domain.limit, verdict.eta};
+  } else {
+    domain.reading = {};
+  }
+}
+
+// A program outside any watched cgroup: the sum of its processes' resident sets (VmRSS,
+// RssAnon from /proc/PID/status). The processes are looked for by a /proc walk only when
+// one is gone, and otherwise every kProgramRescan (new instances), so the common sample
+// reads one small file per process.
+void MemoryService::sample_process_watch(Domain& domain, hal::MonoTime now) {
+  constexpr auto kProgramRescan = std::chrono::seconds(10);
+  // Sums the processes' VmRSS and RssAnon; false when one of them is gone.
+  const auto sum = [this, &domain](std::uint64_t& rss_kb, std::uint64_t& anon_kb) {
+    rss_kb = anon_kb = 0;
+    bool all = true;
+    for (pid_t pid : domain.pids) {
+      auto text = read_small_file(paths_.proc + "/" + std::to_string(pid) + "/status", 8192);
+      auto memory = text ? parse_proc_status_memory(*text) : Expected<ProcMemory>(Error{});
+      if (!memory) {
+        all = false;
+        continue;
+      }
+      rss_kb += memory->vm_rss_kb;
+      anon_kb += memory->rss_anon_kb;
+    }
+    return all;
+  };
+  std::uint64_t rss_kb = 0;
+  std::uint64_t anon_kb = 0;
+  // A process that went away is looked for again at once (a restart); a program that is
+  // not running is looked for every kProgramRescan only, so it costs nothing meanwhile.
+  const bool one_gone = !sum(rss_kb, anon_kb);
+  const bool all_there = !one_gone && !domain.pids.empty();
+  if (one_gone || now - domain.pids_found >= kProgramRescan) {
+    domain.pids = scanner_.find_program(domain.process);
+    domain.pids_found = now;
+    if (!all_there) sum(rss_kb, anon_kb);
+  }
+  domain.reading = {};              // no limit of its own: trend and leak ETA only
+  if (domain.pids.empty()) return;  // not running (yet)
+  domain.used_bytes = rss_kb * 1024;
+  domain.anon_bytes = anon_kb * 1024;
+  const LeakVerdict verdict =
+      domain.leak.update(now, domain.used_bytes, meminfo_.mem_available_kb * 1024);
+  domain.last_leak = verdict;
+  if (verdict.raised || verdict.cleared) on_leak(domain, verdict);
+}
+
+}  // namespace lifeline::memory

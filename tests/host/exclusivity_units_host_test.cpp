@@ -1,0 +1,252 @@
+// Exclusivity from systemd's own facts, driven by its signals: the real lifeline binary
+// against a fake systemd Manager (FakeUnitManager) on a real dbus-daemon. The sweep is set
+// to 600 s, so a duplicate acted on within seconds can only have been seen through a
+// signal (UnitNew / UnitFilesChanged). No cgroups or root needed for the unit side: the
+// units' ExecStart, unit file state and preset come over the bus.
+#include <stdlib.h>  // setenv: run_cli's lifeline inherits the test's environment
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "support/fake_unit_manager.hpp"
+#include "support/memory_rig.hpp"
+#include "support/process.hpp"
+#include "support/system_bus.hpp"
+
+namespace lifeline::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kMediamtx = "/usr/local/bin/mediamtx";
+
+std::string role(const std::string& mode) {
+  return "[exclusivity]\ninterval_ms = 600000\n[[exclusivity.role]]\nname = \"media\"\n"
+         "unit = \"avatar-tank.service\"\nbinaries = [\"" +
+         std::string(kMediamtx) + "\"]\nmode = \"" + mode + "\"\n";
+}
+
+FakeService service(const std::string& name, const std::string& active,
+                    const std::string& file_state, const std::string& preset,
+                    const std::string& exec, std::uint32_t pid = 0) {
+  FakeService s;
+  s.name = name;
+  s.active_state = active;
+  s.unit_file_state = file_state;
+  s.unit_file_preset = preset;
+  s.exec_path = exec;
+  s.exec_argv = {exec, "/etc/mediamtx.yml"};
+  s.main_pid = pid;
+  return s;
+}
+
+nlohmann::json fields(const nlohmann::json& events, int index) {
+  return index < 0 ? nlohmann::json::object() : events[static_cast<std::size_t>(index)]["fields"];
+}
+
+class ExclusivityUnitsHost : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    bus_ = std::make_unique<DBusDaemon>(bus_dir_.path());
+    ASSERT_TRUE(bus_->start()) << bus_->log();
+    systemd_ = std::make_unique<FakeUnitManager>(bus_->address());
+    ASSERT_TRUE(systemd_->ok()) << bus_->log();
+    // The owner runs the role's binary too: never a duplicate.
+    systemd_->add(service("avatar-tank.service", "active", "enabled", "enabled", kMediamtx, 3000));
+    systemd_->add(service("ssh.service", "active", "enabled", "enabled", "/usr/sbin/sshd", 900));
+  }
+  // Starts lifeline and waits until its first check is done and it subscribed.
+  void start_agent(const std::string& mode) {
+    config_ = write_sim_config(dir_, role(mode));
+    agent_ = std::make_unique<AgentProcess>(config_, dir_.file("agent.log"));
+    agent_->set_env({"DBUS_SYSTEM_BUS_ADDRESS=" + bus_->address()});
+    agent_->start();
+    ASSERT_TRUE(agent_->wait_for_output("exclusivity checks follow systemd's unit signals", 15s))
+        << agent_->output();
+    ASSERT_TRUE(eventually([&] { return systemd_->subscribes() > 0; }, 10s));
+    ASSERT_TRUE(eventually([&] { return status().value("checks", 0) >= 1; }, 10s))
+        << agent_->output();
+  }
+  nlohmann::json status() {
+    const auto out = run_cli({"status", "--config", config_, "--json"});
+    auto json = nlohmann::json::parse(out.out, nullptr, false);
+    if (json.is_discarded()) return nlohmann::json::object();
+    if (json.contains("status")) json = json["status"];
+    return json.value("exclusivity", nlohmann::json::object());
+  }
+  void stop_agent() {
+    agent_->signal(SIGTERM);
+    ASSERT_EQ(agent_->wait_exit(10s), 0) << agent_->output();
+  }
+
+  TempDir bus_dir_;
+  TempDir dir_;
+  std::unique_ptr<DBusDaemon> bus_;
+  std::unique_ptr<FakeUnitManager> systemd_;
+  std::string config_;
+  std::unique_ptr<AgentProcess> agent_;
+};
+
+TEST_F(ExclusivityUnitsHost, ADuplicateUnitAppearingIsStoppedOnItsSignalNotTheSweep) {
+  start_agent("stop");
+  EXPECT_TRUE(systemd_->calls_starting("StopUnit").empty());
+  const Clock::time_point announced = systemd_->add_and_announce(
+      service("mediamtx.service", "active", "enabled", "enabled", kMediamtx, 4100));
+  ASSERT_TRUE(eventually([&] { return !systemd_->calls_starting("StopUnit").empty(); }, 10s))
+      << agent_->output();
+  Clock::time_point stopped{};
+  for (const ManagerCall& call : systemd_->calls()) {
+    if (call.text.starts_with("StopUnit")) stopped = call.at;
+  }
+  const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(stopped - announced);
+  // The sweep is 600 s away: seconds can only be the signal (debounce 200 ms + a survey).
+  EXPECT_LT(latency, 5s);
+  std::printf("signal -> StopUnit: %lld ms\n", static_cast<long long>(latency.count()));
+  stop_agent();
+
+  const auto stops = systemd_->calls_starting("StopUnit");
+  ASSERT_EQ(stops.size(), 1U);  // once, and never the owner
+  EXPECT_EQ(stops[0], "StopUnit mediamtx.service replace");
+  EXPECT_TRUE(systemd_->calls_starting("MaskUnitFiles").empty());  // "stop" does not mask
+  const auto events = read_events(config_);
+  const auto conflict =
+      fields(events, find_event(events, "service_conflict", "unit", "mediamtx.service"));
+  EXPECT_EQ(conflict.value("kind", ""), "binary") << events.dump(1);
+  EXPECT_EQ(conflict.value("shared", ""), kMediamtx);
+  EXPECT_EQ(conflict.value("pid", ""), "4100");
+  EXPECT_EQ(conflict.value("boot", ""), "enabled by preset");
+  EXPECT_EQ(conflict.value("cmdline", ""), std::string(kMediamtx) + " /etc/mediamtx.yml");
+  const auto stop = fields(events, find_event(events, "duplicate_stop", "trigger", "signal"));
+  EXPECT_EQ(stop.value("unit", ""), "mediamtx.service") << events.dump(1);
+  EXPECT_FALSE(stop.value("since_signal_us", "").empty());
+  EXPECT_EQ(find_event(events, "service_conflict", "unit", "avatar-tank.service"), -1);
+}
+
+TEST_F(ExclusivityUnitsHost, MaskModeStopsAndMasksARunningDuplicateAndMasksAPresetOne) {
+  // Present before lifeline starts: found by the first check.
+  systemd_->add(
+      service("avatar-mediamtx.service", "active", "enabled", "enabled", kMediamtx, 4100));
+  // Disabled by hand, but the preset would enable it again (2025-10-25).
+  systemd_->add(service("mediamtx.service", "inactive", "disabled", "enabled", kMediamtx));
+  start_agent("mask");
+  ASSERT_TRUE(
+      eventually([&] { return systemd_->calls_starting("MaskUnitFiles").size() == 2; }, 10s))
+      << agent_->output();
+  ASSERT_TRUE(agent_->wait_for_output("masked mediamtx.service", 10s)) << agent_->output();
+  ASSERT_TRUE(agent_->wait_for_output("masked avatar-mediamtx.service", 10s)) << agent_->output();
+  EXPECT_EQ(systemd_->unit_file_state("mediamtx.service"), "masked");
+  EXPECT_EQ(systemd_->unit_file_state("avatar-mediamtx.service"), "masked");
+  EXPECT_EQ(systemd_->unit_file_state("avatar-tank.service"), "enabled");
+
+  // The running one: StopUnit first, then the mask, a reload and the check of the state.
+  const auto calls = systemd_->calls();
+  const auto index = [&](const std::string& text, std::size_t from = 0) {
+    for (std::size_t i = from; i < calls.size(); ++i) {
+      if (calls[i].text == text) return static_cast<long>(i);
+    }
+    return -1L;
+  };
+  const long stop = index("StopUnit avatar-mediamtx.service replace");
+  const long mask = index("MaskUnitFiles avatar-mediamtx.service runtime=false force=true");
+  ASSERT_GE(stop, 0);
+  ASSERT_GT(mask, stop);
+  const long reload = index("Reload", static_cast<std::size_t>(mask));
+  ASSERT_GT(reload, mask);
+  EXPECT_GT(index("GetUnitFileState avatar-mediamtx.service", static_cast<std::size_t>(reload)),
+            reload);
+  EXPECT_EQ(systemd_->calls_starting("MaskUnitFiles avatar-mediamtx.service").size(), 1U);
+  // The one that is not running is masked, not stopped.
+  EXPECT_EQ(systemd_->calls_starting("StopUnit mediamtx.service").size(), 0U);
+  EXPECT_EQ(systemd_->calls_starting("MaskUnitFiles mediamtx.service").size(), 1U);
+  EXPECT_TRUE(systemd_->calls_starting("StopUnit avatar-tank").empty());
+  // Masked units are no duplicates any more: the fault clears after the reload's check.
+  ASSERT_TRUE(eventually([&] { return status().value("duplicate_count", -1) == 0; }, 10s))
+      << status().dump(1);
+  stop_agent();
+
+  const auto events = read_events(config_);
+  const auto boot =
+      fields(events, find_event(events, "service_conflict", "unit", "mediamtx.service"));
+  EXPECT_EQ(boot.value("kind", ""), "boot") << events.dump(1);
+  EXPECT_EQ(boot.value("boot", ""), "preset would enable");
+  EXPECT_EQ(boot.value("fix", ""), "systemctl mask mediamtx.service");
+  const auto masked = fields(events, find_event(events, "duplicate_mask", "masked", "true"));
+  EXPECT_FALSE(masked.value("unit", "").empty()) << events.dump(1);
+  EXPECT_NE(masked.value("detail", "").find("unit file state now masked"), std::string::npos);
+  EXPECT_GE(find_event(events, "service_conflict_ended", "unit", "mediamtx.service"), 0);
+}
+
+TEST_F(ExclusivityUnitsHost, ReleaseUnmasksRecordsAndIsNotUndoneByTheAgent) {
+  systemd_->add(service("mediamtx.service", "inactive", "enabled", "", kMediamtx));
+  start_agent("mask");
+  ASSERT_TRUE(agent_->wait_for_output("masked mediamtx.service", 10s)) << agent_->output();
+  ::setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_->address().c_str(), 1);
+  const auto released =
+      run_cli({"exclusivity", "release", "mediamtx.service", "--config", config_});
+  ::unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+  ASSERT_EQ(released.exit_code, 0) << released.err;
+  EXPECT_NE(released.out.find("unit file state enabled"), std::string::npos) << released.out;
+  EXPECT_EQ(systemd_->calls_starting("UnmaskUnitFiles"),
+            std::vector<std::string>{"UnmaskUnitFiles mediamtx.service runtime=false"});
+  EXPECT_EQ(systemd_->unit_file_state("mediamtx.service"), "enabled");
+  // The unmask's UnitFilesChanged and Reloading make the agent check again: it reports the
+  // duplicate, but does not mask what an operator released.
+  ASSERT_TRUE(agent_->wait_for_output("released (unmasked) by cli uid 0", 10s)) << agent_->output();
+  ASSERT_TRUE(eventually([&] { return status().value("duplicate_count", 0) == 1; }, 10s));
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(systemd_->calls_starting("MaskUnitFiles").size(), 1U);
+  EXPECT_EQ(systemd_->unit_file_state("mediamtx.service"), "enabled");
+  stop_agent();
+  const auto events = read_events(config_);
+  const auto record =
+      fields(events, find_event(events, "exclusivity_release", "unit", "mediamtx.service"));
+  EXPECT_EQ(record.value("by", ""), "cli uid 0") << events.dump(1);
+  EXPECT_NE(record.value("detail", "").find("UnmaskUnitFiles(mediamtx.service, runtime=false)"),
+            std::string::npos);
+
+  // Without an agent the command records in the black box itself.
+  systemd_->add(service("other.service", "inactive", "masked", "", kMediamtx));
+  ::setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_->address().c_str(), 1);
+  const auto offline = run_cli({"exclusivity", "release", "other.service", "--config", config_});
+  ::unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+  ASSERT_EQ(offline.exit_code, 0) << offline.err;
+  const auto after = read_events(config_);
+  EXPECT_GE(find_event(after, "exclusivity_release", "unit", "other.service"), 0) << after.dump(1);
+}
+
+// The boot-time one-shot (lifeline-exclusivity.service): reports without --enforce, masks
+// with it, and says by its exit code whether a duplicate is left.
+TEST_F(ExclusivityUnitsHost, CheckReportsAndWithEnforceMasksOnce) {
+  systemd_->add(service("mediamtx.service", "inactive", "disabled", "enabled", kMediamtx));
+  const std::string config = write_sim_config(dir_, role("mask"));
+  ::setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_->address().c_str(), 1);
+  const auto report = run_cli({"exclusivity", "check", "--config", config}, 40s);
+  ASSERT_EQ(report.exit_code, 1) << report.out << report.err;
+  EXPECT_NE(report.out.find("duplicate of role media: mediamtx.service"), std::string::npos)
+      << report.out;
+  EXPECT_TRUE(systemd_->calls_starting("MaskUnitFiles").empty());
+  const auto enforce = run_cli({"exclusivity", "check", "--enforce", "--config", config}, 40s);
+  ::unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+  ASSERT_EQ(enforce.exit_code, 0) << enforce.out << enforce.err;
+  EXPECT_NE(enforce.out.find("masked mediamtx.service"), std::string::npos) << enforce.out;
+  EXPECT_NE(enforce.out.find("0 duplicate(s) left"), std::string::npos) << enforce.out;
+  EXPECT_EQ(systemd_->calls_starting("MaskUnitFiles"),
+            std::vector<std::string>{"MaskUnitFiles mediamtx.service runtime=false force=true"});
+  EXPECT_EQ(systemd_->unit_file_state("mediamtx.service"), "masked");
+}
+
+TEST_F(ExclusivityUnitsHost, ReleaseFailsClearlyWhenSystemdRefuses) {
+  const std::string config = write_sim_config(dir_, role("mask"));
+  ::setenv("DBUS_SYSTEM_BUS_ADDRESS", (bus_->address() + "-missing").c_str(), 1);
+  const auto refused = run_cli({"exclusivity", "release", "x.service", "--config", config});
+  ::unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("x.service not released"), std::string::npos) << refused.err;
+}
+
+}  // namespace
+}  // namespace lifeline::test
