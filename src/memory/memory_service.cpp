@@ -6,6 +6,7 @@
 
 #include "memory/act_reserve.hpp"
 #include "memory/proc_text.hpp"
+#include "memory/sampling_rate.hpp"
 #include "util/files.hpp"
 
 namespace lifeline::memory {
@@ -236,8 +237,13 @@ bool MemoryService::sample_system(hal::MonoTime now) {
     refaults_ = stat.refaults;
     if (stat.has_oom_kill) check_vmstat_kills(stat.oom_kill);
   }
-  last_sample_ = now;
   Domain& system = domains_.front();
+  if (system.reading.total_bytes > 0 && last_sample_ != hal::MonoTime{}) {
+    previous_share_ = available_share(system.reading);
+    since_previous_share_ =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - last_sample_);
+  }
+  last_sample_ = now;
   const std::uint64_t total = meminfo_.mem_total_kb * 1024;
   const std::uint64_t available = meminfo_.mem_available_kb * 1024;
   system.used_bytes = total > available ? total - available : 0;
@@ -275,20 +281,15 @@ void MemoryService::sample() {
 void MemoryService::update_sampling_rate() {
   bool fast = relief_busy() || (pressure_seen_ && loop_.now() - last_pressure_ < kPressureHold);
   for (const Domain& domain : domains_) fast = fast || domain.ladder.level() != Level::normal;
-  // Faster as the margin shrinks, before the warn level: within 10 points of it, or
-  // when the falling MemAvailable would reach the warn level within a few slow samples. A
-  // hog of 100+ MiB/s on a 512 MB box crosses 15 % -> 10 % in well under one 2 s sample
+  // Faster as the margin shrinks or falls quickly, before the warn level (sampling_rate.hpp):
+  // a hog of 100+ MiB/s on a 512 MB box crosses 15 % -> 10 % in well under one 2 s sample
   // (seen in the VM tier), so waiting for the warn level to speed up is too late.
   const Domain& system = domains_.front();
-  const double share = available_share(system.reading);
-  const double warn = config_.warn_available_percent;
   if (system.reading.total_bytes > 0) {
-    fast = fast || share < warn + 10;
-    if (system.reading.eta && share > warn) {
-      const double to_warn_s =
-          static_cast<double>(system.reading.eta->count()) * (share - warn) / share;
-      fast = fast || to_warn_s < 4 * std::chrono::duration<double>(config_.sample_interval).count();
-    }
+    fast = wants_fast_sampling(SamplingInputs{
+        fast, available_share(system.reading), previous_share_, since_previous_share_,
+        system.reading.eta, static_cast<double>(config_.warn_available_percent),
+        config_.sample_interval});
   }
   if (fast == fast_) return;
   fast_ = fast;

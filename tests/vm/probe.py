@@ -17,7 +17,20 @@ class BannerProber:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def start(self):
+    def start(self, settle=30.0):
+        """Starts probing once the service has answered one probe (within `settle` s): the
+        series measures staying reachable, not how soon after boot sshd first forks a
+        session (the first banner after boot took over 2 s once under a loaded host). A
+        service that never answers leaves one failed probe in the series."""
+        deadline = time.time() + settle
+        while True:
+            t0 = time.time()
+            if self.probe():
+                break
+            if time.time() >= deadline:
+                self.results.append((t0, None))
+                break
+            time.sleep(0.2)
         self._thread.start()
         return self
 
