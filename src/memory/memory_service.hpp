@@ -78,6 +78,12 @@ class MemoryService {
     std::vector<pid_t> pids;          // a process watch's processes, found by a scan
     hal::MonoTime pids_found{};       // when they were last looked for
     std::uint64_t anon_bytes = 0;     // a process watch's anonymous resident memory
+    // A cgroup watch's own memory.pressure (cgroup v2, or the unified tree of a hybrid
+    // host); "" where there is none. Its triggers are registered when the cgroup exists
+    // and again after it was re-created (a restarted unit gets a new cgroup).
+    std::string pressure_file;
+    std::unique_ptr<PsiMonitor> psi;
+    bool psi_problem_said = false;
   };
 
   // Sampling (memory_service.cpp).
@@ -86,6 +92,7 @@ class MemoryService {
   void sample_watch(Domain& domain, hal::MonoTime now);
   void sample_process_watch(Domain& domain, hal::MonoTime now);
   void update_sampling_rate();
+  void watch_pressure(Domain& domain, bool at_start);
   void on_pressure(std::string_view kind);
   void on_oom_kill(const OomKill& kill);
   void check_vmstat_kills(std::uint64_t kernel_total);
@@ -141,7 +148,6 @@ class MemoryService {
   ProtectRules protect_rules_;   // from [memory] protect and the ssh unit, built once
   std::vector<Domain> domains_;  // [0] is the system
   std::unique_ptr<PsiMonitor> psi_;
-  std::vector<std::unique_ptr<PsiMonitor>> watch_psi_;  // cgroup v2 memory.pressure
   std::unique_ptr<KmsgMonitor> kmsg_;
   std::unique_ptr<SshProbe> ssh_;
   SshPolicy ssh_policy_;

@@ -37,6 +37,11 @@ nlohmann::json MemoryService::domain_json(const Domain& d) const {
     out["anon_bytes"] = d.anon_bytes;
   }
   if (d.limit) out["limit_bytes"] = *d.limit;
+  if (!d.pressure_file.empty()) {
+    out["psi_triggers"] =
+        d.psi && !d.psi->lost() ? nlohmann::json(d.psi->triggers()) : nlohmann::json::array();
+    out["psi_events"] = d.psi ? d.psi->fired() : 0;
+  }
   const bool system = d.cgroup.empty() && d.process.empty();
   const auto eta = system ? d.reading.eta : d.last_leak.eta;
   out["eta_s"] = eta ? nlohmann::json(eta->count()) : nlohmann::json(nullptr);

@@ -31,6 +31,7 @@ void MemoryService::sample_watch(Domain& domain, hal::MonoTime now) {
     domain.reading = {};
     return;  // not running (yet): nothing to judge
   }
+  watch_pressure(domain, false);
   // The working set: page cache the kernel can drop at once is not a reason to kill.
   const auto stat = read_small_file(domain.cgroup_dir + "/memory.stat", 16384);
   const std::uint64_t reclaimable = stat ? parse_inactive_file(*stat) : 0;

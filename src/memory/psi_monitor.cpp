@@ -4,6 +4,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <systemd/sd-event.h>
+
 #include <cerrno>
 
 #include "util/files.hpp"
@@ -66,9 +68,13 @@ Status PsiMonitor::start(EventLoop& loop) {
       continue;
     }
     const std::string_view kind = full ? "full" : "some";
+    const std::size_t index = open_.size();
     auto source = loop.add_io(std::string("psi-") + std::string(kind), *fd, EPOLLPRI,
-                              [this, kind](std::uint32_t events) {
-                                // EPOLLERR: the file went away (a cgroup was removed).
+                              [this, kind, index](std::uint32_t events) {
+                                if ((events & (EPOLLERR | EPOLLHUP)) != 0) {
+                                  on_trigger_lost(index);
+                                  return;
+                                }
                                 if ((events & EPOLLPRI) == 0) return;
                                 ++fired_;
                                 on_pressure_(kind);
@@ -82,6 +88,15 @@ Status PsiMonitor::start(EventLoop& loop) {
   }
   if (open_.empty()) return Error{0, problems};
   return ok_status();
+}
+
+// The cgroup was removed (its unit stopped or restarted): the kernel then reports
+// EPOLLPRI | EPOLLERR on the trigger at every poll, level-triggered, which would spin the
+// loop and read as endless pressure. The source is switched off here (sd-event allows that
+// from its own callback); the owner sees lost() and registers again on the new cgroup.
+void PsiMonitor::on_trigger_lost(std::size_t index) {
+  if (index < open_.size()) sd_event_source_set_enabled(open_[index].source.raw(), SD_EVENT_OFF);
+  lost_ = true;
 }
 
 void PsiMonitor::stop() {

@@ -35,6 +35,9 @@ class PsiMonitor final : public Monitor {
   // CAP_SYS_RESOURCE). Empty before start.
   [[nodiscard]] const std::vector<std::string>& triggers() const { return triggers_; }
   [[nodiscard]] std::uint64_t fired() const { return fired_; }
+  // A trigger's file went away (its cgroup was removed): this monitor is dead and should be
+  // replaced once the cgroup exists again.
+  [[nodiscard]] bool lost() const { return lost_; }
 
  private:
   struct Trigger {
@@ -42,6 +45,7 @@ class PsiMonitor final : public Monitor {
     EventSource source;
   };
   Expected<int> open_trigger(bool full, std::chrono::milliseconds stall);
+  void on_trigger_lost(std::size_t index);
 
   std::string path_;
   PsiConfig config_;
@@ -49,6 +53,7 @@ class PsiMonitor final : public Monitor {
   std::vector<Trigger> open_;
   std::vector<std::string> triggers_;
   std::uint64_t fired_ = 0;
+  bool lost_ = false;
 };
 
 }  // namespace lifeline::memory
