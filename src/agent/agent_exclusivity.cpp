@@ -18,19 +18,24 @@ void Agent::start_exclusivity() {
   }
 }
 
-// `lifeline exclusivity release UNIT` unmasked the unit itself (it needs root and the bus,
-// and must work without a running agent); the running agent records it, since it holds
+// `lifeline exclusivity release UNIT` unmasked the unit itself, and put back its unit
+// file if the mask had moved it aside (it needs root and the bus, and must work without a
+// running agent); the running agent records it, since it holds
 // the black box, and stops masking that unit.
 nlohmann::json Agent::exclusivity_released(const nlohmann::json& request, const std::string& who) {
   const std::string unit = request.value("unit", std::string());
   const std::string detail = request.value("detail", std::string());
   if (unit.empty()) return {{"ok", false}, {"error", "no unit"}};
   if (exclusivity_) exclusivity_->released(unit);
-  recorder_->record(Event{EventKind::exclusivity_release,
-                          std::nullopt,
-                          Severity::warning,
+  std::vector<EventField> fields{{"unit", unit}, {"by", who}, {"detail", detail}};
+  // The unit file mode "mask" had moved aside, renamed back by the command.
+  for (const char* key : {"restored_from", "restored_to"}) {
+    const std::string value = request.value(key, std::string());
+    if (!value.empty()) fields.push_back({key, value});
+  }
+  recorder_->record(Event{EventKind::exclusivity_release, std::nullopt, Severity::warning,
                           unit + " released (unmasked) by " + who + ": " + detail,
-                          {{"unit", unit}, {"by", who}, {"detail", detail}}});
+                          std::move(fields)});
   return {{"ok", true}, {"result", "recorded"}};
 }
 

@@ -15,6 +15,7 @@
 #include "board/board_hal.hpp"
 #include "config/loader.hpp"
 #include "exclusivity/exclusivity_service.hpp"
+#include "exclusivity/unit_file_aside.hpp"
 #include "fault/fault_set.hpp"
 #include "lifeline/hal/clock.hpp"
 
@@ -30,8 +31,20 @@ struct BusDeleter {
   void operator()(sd_bus* bus) const { sd_bus_flush_close_unref(bus); }
 };
 
-// Unmask, Reload, GetUnitFileState: "" and the state on success, else why not.
-std::string unmask(const std::string& unit, std::string& state) {
+// What a release did: the unit file state after it, and the moved-aside unit file put
+// back (unit_file_aside.hpp), if there was one.
+struct Released {
+  std::string state;
+  exclusivity::AsideResult restored;
+};
+
+// Unmask, the moved-aside unit file renamed back, Reload, GetUnitFileState: "" on success,
+// else why not. A file at the unit's name next to a moved-aside copy stops it before
+// anything changes: neither is overwritten.
+std::string unmask(const std::string& unit, const std::string& mask_dir, Released& done) {
+  if (auto blocked = exclusivity::put_back_blocker(mask_dir, unit); !blocked.empty()) {
+    return blocked;
+  }
   sd_bus* raw = nullptr;
   int r = sd_bus_open_system(&raw);
   std::unique_ptr<sd_bus, BusDeleter> bus(raw);
@@ -47,13 +60,19 @@ std::string unmask(const std::string& unit, std::string& state) {
             (error.message != nullptr ? error.message : "error " + std::to_string(-rr));
     } else if (std::string_view(method) == "GetUnitFileState") {
       const char* text = nullptr;
-      if (sd_bus_message_read(reply, "s", &text) >= 0) state = text;
+      if (sd_bus_message_read(reply, "s", &text) >= 0) done.state = text;
     }
     sd_bus_error_free(&error);
     sd_bus_message_unref(reply);
     return why;
   };
   if (auto why = call("UnmaskUnitFiles", "asb", 1, unit.c_str(), 0); !why.empty()) return why;
+  // After the unmask, so the /dev/null symlink is gone from the name; before the reload,
+  // so systemd loads the unit from its own file again.
+  done.restored = exclusivity::put_back(mask_dir, unit);
+  if (!done.restored.error.empty()) {
+    return "unmasked, but its moved-aside unit file was not put back: " + done.restored.error;
+  }
   if (auto why = call("Reload", ""); !why.empty()) return "unmasked, but " + why;
   return call("GetUnitFileState", "s", unit.c_str());
 }
@@ -166,30 +185,38 @@ int exclusivity_release(const std::string& config_path, const std::string& unit)
     std::fprintf(stderr, "lifeline exclusivity release needs root (it unmasks a unit file)\n");
     return 1;
   }
-  std::string state;
-  const std::string why = unmask(unit, state);
+  Released done;
+  const std::string why = unmask(unit, config->exclusivity.mask_dir, done);
   if (!why.empty()) {
     std::fprintf(stderr, "%s not released: %s\n", unit.c_str(), why.c_str());
     return 1;
   }
   const std::string who = "cli uid " + std::to_string(::getuid());
-  const std::string detail =
-      "UnmaskUnitFiles(" + unit + ", runtime=false), Reload: unit file state now " + state;
-  auto reply = control_request(
-      config->agent.control_socket,
-      {{"command", "exclusivity-released"}, {"unit", unit}, {"by", who}, {"detail", detail}},
-      std::chrono::milliseconds(2000));
+  std::string detail = "UnmaskUnitFiles(" + unit + ", runtime=false), ";
+  if (done.restored.moved) {
+    detail += "put back " + done.restored.from + " as " + done.restored.to + ", ";
+  }
+  detail += "Reload: unit file state now " + done.state;
+  nlohmann::json request{
+      {"command", "exclusivity-released"}, {"unit", unit}, {"by", who}, {"detail", detail}};
+  std::vector<EventField> fields{{"unit", unit}, {"by", who}, {"detail", detail}};
+  if (done.restored.moved) {
+    request["restored_from"] = done.restored.from;
+    request["restored_to"] = done.restored.to;
+    fields.push_back({"restored_from", done.restored.from});
+    fields.push_back({"restored_to", done.restored.to});
+  }
+  auto reply =
+      control_request(config->agent.control_socket, request, std::chrono::milliseconds(2000));
   if (!reply || !reply->value("ok", false)) {
-    record_offline(*config, Event{EventKind::exclusivity_release,
-                                  std::nullopt,
-                                  Severity::warning,
-                                  unit + " released (unmasked) by " + who + ": " + detail,
-                                  {{"unit", unit}, {"by", who}, {"detail", detail}}});
+    record_offline(
+        *config, Event{EventKind::exclusivity_release, std::nullopt, Severity::warning,
+                       unit + " released (unmasked) by " + who + ": " + detail, std::move(fields)});
   }
   std::printf(
       "%s released: unit file state %s (a role in mode \"mask\" masks it again at "
       "lifeline's next start unless the role changes)\n",
-      unit.c_str(), state.c_str());
+      unit.c_str(), done.state.c_str());
   return 0;
 }
 

@@ -114,6 +114,7 @@ void read_exclusivity(Checker& c, const toml::table& root, Config& config) {
   c.reject_unknown(s);
   ExclusivityConfig& out = config.exclusivity;
   if (auto v = c.integer(s, "interval_ms")) out.interval = std::chrono::milliseconds(*v);
+  if (auto dir = c.absolute_path(s, "mask_dir")) out.mask_dir = *dir;
   const toml::node* node = c.node(s, "role");
   if (node == nullptr) return;
   const toml::array* roles = node->as_array();

@@ -16,6 +16,9 @@ constexpr std::array kExclusivityKeys{
     Key{"exclusivity", "interval_ms", K::integer, 500, 3600000, "ms", "60000",
         "The safety sweep: checks run at start and when systemd's units change (its bus "
         "signals); the sweep also finds stray processes no unit signal announces."},
+    Key{"exclusivity", "mask_dir", K::path, 0, 0, "", R"("/etc/systemd/system")",
+        "Where mode \"mask\" masks unit files (systemctl's /etc/systemd/system); a regular "
+        "unit file there is moved aside to UNIT.lifeline-masked first."},
     Key{"exclusivity", "role", K::table_array, 0, 0, "", "none",
         "Zero or more [[exclusivity.role]] tables; none = the check is off."},
     Key{"exclusivity.role", "name", K::string, 0, 0, "", "required",

@@ -44,6 +44,10 @@ struct ExclusivityConfig {
   // no signal announces (a stray process started outside any unit) and covers a lost bus.
   std::chrono::milliseconds interval{60000};
   std::vector<RoleConfig> roles;  // none = the capability is off
+  // Where mode "mask" puts its /dev/null symlinks. A hand-installed unit file here is in
+  // the symlink's way (systemd will not replace a regular file), so it is moved aside to
+  // UNIT.lifeline-masked first. A setting so tests can point it at a temporary directory.
+  std::string mask_dir = "/etc/systemd/system";
   bool operator==(const ExclusivityConfig&) const = default;
 };
 

@@ -248,40 +248,6 @@ void ExclusivityService::stop_duplicate(const Conflict& c, bool then_mask, Signa
   }
 }
 
-void ExclusivityService::mask_duplicate(const std::string& unit, const std::string& role_name,
-                                        Signal signal_at) {
-  note_action(signal_at);
-  std::vector<EventField> fields{{"unit", unit}, {"role", role_name}, {"masked", "requested"}};
-  for (EventField& f : timing_fields(signal_at)) fields.push_back(std::move(f));
-  sink_.record(Event{EventKind::duplicate_mask, std::nullopt, Severity::warning,
-                     "masking " + unit + ", a duplicate of role " + role_name +
-                         " (MaskUnitFiles, persistent; undo: lifeline exclusivity release " + unit +
-                         ")",
-                     std::move(fields)});
-  auto done = [this, unit, role_name](const MaskResult& result) {
-    --in_flight_;
-    sink_.record(Event{
-        EventKind::duplicate_mask,
-        std::nullopt,
-        result.masked ? Severity::warning : Severity::error,
-        std::string(result.masked ? "masked " : "could NOT mask ") + unit + ": " + result.detail,
-        {{"unit", unit},
-         {"role", role_name},
-         {"masked", result.masked ? "true" : "false"},
-         {"detail", result.detail}}});
-    schedule_recheck(role_name);
-  };
-  ++in_flight_;
-  if (auto sent = systemd_.mask(unit, std::move(done)); !sent) {
-    --in_flight_;
-    sink_.record(Event{EventKind::duplicate_mask,
-                       std::nullopt,
-                       Severity::error,
-                       "could not ask systemd to mask " + unit + ": " + sent.error().message,
-                       {{"unit", unit}, {"role", role_name}, {"masked", "false"}}});
-  }
-}
-
 void ExclusivityService::note_action(Signal signal_at) {
   if (signal_at) {
     last_signal_to_act_us_ =

@@ -7,7 +7,9 @@
 // the fix). Mode "stop" asks systemd to stop a running duplicate service (StopUnit through
 // UnitJobs) and then records who holds the role's ports; mode "mask" also masks its unit
 // file (MaskUnitFiles, Reload, GetUnitFileState), including a duplicate that is only
-// enabled or would be enabled by a preset.
+// enabled or would be enabled by a preset; a hand-installed unit file in the mask
+// directory is first moved aside to UNIT.lifeline-masked (unit_file_aside.hpp), since
+// systemd will not put its /dev/null symlink over a regular file.
 #pragma once
 
 #include <chrono>
@@ -58,7 +60,10 @@ class ExclusivityService {
   void on_new(const Conflict& conflict);
   void on_ended(const Conflict& conflict);
   void stop_duplicate(const Conflict& conflict, bool then_mask, Signal signal_at);
+  // exclusivity_mask.cpp: the unit file moved aside when in the way, then the mask.
   void mask_duplicate(const std::string& unit, const std::string& role_name, Signal signal_at);
+  bool clear_the_way(const std::string& unit, const std::string& role_name);
+  [[nodiscard]] std::string fragment_of(const std::string& unit) const;
   void verify_owner(const RoleConfig& role, const Observation& seen);
   void update_fault();
   void schedule_recheck(const std::string& role_name);

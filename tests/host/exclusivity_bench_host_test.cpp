@@ -86,10 +86,11 @@ struct Rig {
     return systemd->ok();
   }
   bool run_agent(const std::string& mode) {
-    config = write_sim_config(dir,
-                              "[exclusivity]\ninterval_ms = 600000\n[[exclusivity.role]]\n"
-                              "name = \"media\"\nunit = \"avatar-tank.service\"\n"
-                              "binaries = [\"/usr/local/bin/mediamtx\"]\nmode = \"" +
+    config =
+        write_sim_config(dir, "[exclusivity]\ninterval_ms = 600000\nmask_dir = \"" + dir.path() +
+                                  "\"\n[[exclusivity.role]]\n"
+                                  "name = \"media\"\nunit = \"avatar-tank.service\"\n"
+                                  "binaries = [\"/usr/local/bin/mediamtx\"]\nmode = \"" +
                                   mode + "\"\n");
     agent = std::make_unique<AgentProcess>(config, dir.file("agent.log"));
     agent->set_env({"DBUS_SYSTEM_BUS_ADDRESS=" + bus.address()});

@@ -7,8 +7,15 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -24,8 +31,10 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kMediamtx = "/usr/local/bin/mediamtx";
 
-std::string role(const std::string& mode) {
-  return "[exclusivity]\ninterval_ms = 600000\n[[exclusivity.role]]\nname = \"media\"\n"
+// mask_dir: where the masks go, never the machine's /etc/systemd/system.
+std::string role(const std::string& mode, const std::string& mask_dir) {
+  return "[exclusivity]\ninterval_ms = 600000\nmask_dir = \"" + mask_dir +
+         "\"\n[[exclusivity.role]]\nname = \"media\"\n"
          "unit = \"avatar-tank.service\"\nbinaries = [\"" +
          std::string(kMediamtx) + "\"]\nmode = \"" + mode + "\"\n";
 }
@@ -61,7 +70,7 @@ class ExclusivityUnitsHost : public ::testing::Test {
   }
   // Starts lifeline and waits until its first check is done and it subscribed.
   void start_agent(const std::string& mode) {
-    config_ = write_sim_config(dir_, role(mode));
+    config_ = write_sim_config(dir_, role(mode, units_dir()));
     agent_ = std::make_unique<AgentProcess>(config_, dir_.file("agent.log"));
     agent_->set_env({"DBUS_SYSTEM_BUS_ADDRESS=" + bus_->address()});
     agent_->start();
@@ -77,6 +86,12 @@ class ExclusivityUnitsHost : public ::testing::Test {
     if (json.is_discarded()) return nlohmann::json::object();
     if (json.contains("status")) json = json["status"];
     return json.value("exclusivity", nlohmann::json::object());
+  }
+  // The fake's and lifeline's /etc/systemd/system (created on first use).
+  std::string units_dir() {
+    const std::string units = dir_.file("units");
+    std::filesystem::create_directories(units);
+    return units;
   }
   void stop_agent() {
     agent_->signal(SIGTERM);
@@ -222,7 +237,7 @@ TEST_F(ExclusivityUnitsHost, ReleaseUnmasksRecordsAndIsNotUndoneByTheAgent) {
 // with it, and says by its exit code whether a duplicate is left.
 TEST_F(ExclusivityUnitsHost, CheckReportsAndWithEnforceMasksOnce) {
   systemd_->add(service("mediamtx.service", "inactive", "disabled", "enabled", kMediamtx));
-  const std::string config = write_sim_config(dir_, role("mask"));
+  const std::string config = write_sim_config(dir_, role("mask", units_dir()));
   ::setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_->address().c_str(), 1);
   const auto report = run_cli({"exclusivity", "check", "--config", config}, 40s);
   ASSERT_EQ(report.exit_code, 1) << report.out << report.err;
@@ -240,12 +255,138 @@ TEST_F(ExclusivityUnitsHost, CheckReportsAndWithEnforceMasksOnce) {
 }
 
 TEST_F(ExclusivityUnitsHost, ReleaseFailsClearlyWhenSystemdRefuses) {
-  const std::string config = write_sim_config(dir_, role("mask"));
+  const std::string config = write_sim_config(dir_, role("mask", units_dir()));
   ::setenv("DBUS_SYSTEM_BUS_ADDRESS", (bus_->address() + "-missing").c_str(), 1);
   const auto refused = run_cli({"exclusivity", "release", "x.service", "--config", config});
   ::unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.err.find("x.service not released"), std::string::npos) << refused.err;
+}
+
+// A unit installed by hand: a regular file in /etc/systemd/system (the robots of the
+// incidents). systemd refuses to put the mask's /dev/null symlink over it, so lifeline
+// moves it aside first; release puts it back.
+constexpr const char* kHandInstalled = "[Service]\nExecStart=/usr/local/bin/mediamtx\n";
+
+bool is_regular(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::string link_target(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::read_symlink(path, ec).string();
+}
+
+TEST_F(ExclusivityUnitsHost, AHandInstalledUnitFileIsMovedAsideMaskedAndPutBackOnRelease) {
+  const std::string units = units_dir();
+  const std::string file = units + "/mediamtx.service";
+  const std::string aside = file + ".lifeline-masked";
+  write_file(file, kHandInstalled);
+  systemd_->set_unit_dir(units);
+  systemd_->add(service("mediamtx.service", "active", "enabled", "enabled", kMediamtx, 4100));
+  start_agent("mask");
+  ASSERT_TRUE(agent_->wait_for_output("masked mediamtx.service:", 10s)) << agent_->output();
+  EXPECT_TRUE(is_regular(aside));
+  EXPECT_EQ(read_file(aside), kHandInstalled);
+  EXPECT_EQ(link_target(file), "/dev/null");
+  EXPECT_EQ(systemd_->unit_file_state("mediamtx.service"), "masked");
+  EXPECT_EQ(systemd_->calls_starting("MaskUnitFiles").size(), 1U);  // right the first time
+
+  ::setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_->address().c_str(), 1);
+  const auto released =
+      run_cli({"exclusivity", "release", "mediamtx.service", "--config", config_});
+  ::unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+  ASSERT_EQ(released.exit_code, 0) << released.err;
+  EXPECT_TRUE(is_regular(file));
+  EXPECT_EQ(read_file(file), kHandInstalled);
+  EXPECT_FALSE(std::filesystem::exists(aside));
+  EXPECT_EQ(systemd_->unit_file_state("mediamtx.service"), "enabled");
+  // Unmasked first (the symlink gone), then the file back, then the reload.
+  const auto calls = systemd_->calls();
+  ASSERT_GE(calls.size(), 3U);
+  EXPECT_EQ(calls[calls.size() - 3].text, "UnmaskUnitFiles mediamtx.service runtime=false");
+  EXPECT_EQ(calls[calls.size() - 2].text, "Reload");
+  EXPECT_EQ(calls.back().text, "GetUnitFileState mediamtx.service");
+  ASSERT_TRUE(agent_->wait_for_output("released (unmasked) by cli uid 0", 10s)) << agent_->output();
+  stop_agent();
+
+  const auto events = read_events(config_);
+  const auto moved = fields(events, find_event(events, "duplicate_mask", "moved_to", aside));
+  EXPECT_EQ(moved.value("unit", ""), "mediamtx.service") << events.dump(1);
+  EXPECT_EQ(moved.value("moved_from", ""), file);
+  EXPECT_EQ(moved.value("fragment", ""), file);
+  const auto masked = fields(events, find_event(events, "duplicate_mask", "masked", "true"));
+  EXPECT_NE(masked.value("detail", "").find("unit file state now masked"), std::string::npos)
+      << events.dump(1);
+  EXPECT_EQ(find_event(events, "duplicate_mask", "masked", "false"), -1) << events.dump(1);
+  const auto release =
+      fields(events, find_event(events, "exclusivity_release", "unit", "mediamtx.service"));
+  EXPECT_EQ(release.value("restored_from", ""), aside) << events.dump(1);
+  EXPECT_EQ(release.value("restored_to", ""), file);
+  EXPECT_NE(release.value("detail", "").find("put back " + aside), std::string::npos);
+}
+
+TEST_F(ExclusivityUnitsHost, ReleaseOverwritesNeitherFileWhenBothExist) {
+  const std::string units = units_dir();
+  const std::string file = units + "/mediamtx.service";
+  write_file(file, "[Service]\nExecStart=/opt/new/mediamtx\n");  // reinstalled meanwhile
+  write_file(file + ".lifeline-masked", kHandInstalled);
+  systemd_->set_unit_dir(units);
+  systemd_->add(service("mediamtx.service", "inactive", "disabled", "", kMediamtx));
+  const std::string config = write_sim_config(dir_, role("mask", units));
+  ::setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_->address().c_str(), 1);
+  const auto refused = run_cli({"exclusivity", "release", "mediamtx.service", "--config", config});
+  ::unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("mediamtx.service not released: both " + file + " and " + file +
+                             ".lifeline-masked exist"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_EQ(read_file(file), "[Service]\nExecStart=/opt/new/mediamtx\n");
+  EXPECT_EQ(read_file(file + ".lifeline-masked"), kHandInstalled);
+  EXPECT_TRUE(systemd_->calls_starting("UnmaskUnitFiles").empty());  // nothing changed
+}
+
+// /etc read-only (or lifeline without the right to write it): the stopped duplicate
+// would come back at boot, so that is said, with the reason, and not passed over.
+TEST_F(ExclusivityUnitsHost, AMaskDirThatCannotBeWrittenIsRecordedAsCouldNotMask) {
+  const std::string units = units_dir();
+  const std::string file = units + "/mediamtx.service";
+  write_file(file, kHandInstalled);
+  // root writes through permissions: a read-only bind mount of the directory instead.
+  struct ReadOnly {
+    std::string dir;
+    bool mounted = false;
+    ~ReadOnly() {
+      if (mounted) ::umount2(dir.c_str(), MNT_DETACH);
+    }
+  } read_only{units};
+  if (::geteuid() == 0) {
+    if (::mount(units.c_str(), units.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      GTEST_SKIP() << "no bind mount here: " << std::strerror(errno);
+    }
+    read_only.mounted = true;
+    ASSERT_EQ(::mount(nullptr, units.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr),
+              0)
+        << std::strerror(errno);
+  } else {
+    ASSERT_EQ(::chmod(units.c_str(), 0555), 0);
+  }
+  systemd_->set_unit_dir(units);
+  systemd_->add(service("mediamtx.service", "inactive", "disabled", "enabled", kMediamtx));
+  start_agent("mask");
+  ASSERT_TRUE(agent_->wait_for_output("could NOT mask mediamtx.service", 10s)) << agent_->output();
+  stop_agent();
+  EXPECT_TRUE(is_regular(file));
+  EXPECT_TRUE(systemd_->calls_starting("MaskUnitFiles").empty());  // it would only refuse
+  const auto events = read_events(config_);
+  const auto failed = fields(events, find_event(events, "duplicate_mask", "masked", "false"));
+  EXPECT_EQ(failed.value("unit", ""), "mediamtx.service") << events.dump(1);
+  EXPECT_EQ(failed.value("moved_from", ""), file);
+  const std::string why = ::geteuid() == 0 ? "Read-only file system" : "Permission denied";
+  EXPECT_NE(failed.value("detail", "").find(why), std::string::npos) << events.dump(1);
+  if (!read_only.mounted) ::chmod(units.c_str(), 0755);
 }
 
 }  // namespace

@@ -16,6 +16,17 @@ TEST(ExclusivityConfig, NoRolesByDefault) {
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_TRUE(config->exclusivity.roles.empty());
   EXPECT_EQ(config->exclusivity.interval, std::chrono::milliseconds(60000));
+  EXPECT_EQ(config->exclusivity.mask_dir, "/etc/systemd/system");
+}
+
+TEST(ExclusivityConfig, MaskDirIsAnAbsolutePath) {
+  auto config = parse("[exclusivity]\nmask_dir = \"/tmp/units\"\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->exclusivity.mask_dir, "/tmp/units");
+  EXPECT_NE(errors("[exclusivity]\nmask_dir = \"etc/systemd/system\"\n")
+                .find("[exclusivity] mask_dir: expected an absolute path"),
+            std::string::npos)
+      << errors("[exclusivity]\nmask_dir = \"etc/systemd/system\"\n");
 }
 
 TEST(ExclusivityConfig, ReadsEveryRoleKey) {

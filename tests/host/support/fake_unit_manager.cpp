@@ -1,6 +1,10 @@
 #include "support/fake_unit_manager.hpp"
 #include "support/system_bus.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <future>
 #include <string_view>
@@ -113,6 +117,42 @@ void FakeUnitManager::remove(const std::string& name) {
   units_.erase(name);
 }
 
+void FakeUnitManager::set_unit_dir(std::string dir) {
+  std::lock_guard lock(mutex_);
+  unit_dir_ = std::move(dir);
+}
+
+std::string FakeUnitManager::file_of(const std::string& name) const {
+  return (unit_dir_.empty() ? std::string("/etc/systemd/system") : unit_dir_) + "/" + name;
+}
+
+int FakeUnitManager::change_file(const std::string& name, bool mask, sd_bus_error* error) const {
+  if (unit_dir_.empty()) return 0;
+  const std::string path = file_of(name);
+  struct stat st {};
+  const bool exists = ::lstat(path.c_str(), &st) == 0;
+  char target[32] = {};
+  const bool masked = exists && S_ISLNK(st.st_mode) &&
+                      ::readlink(path.c_str(), target, sizeof target - 1) > 0 &&
+                      std::string_view(target) == "/dev/null";
+  if (!mask) {
+    if (masked && ::unlink(path.c_str()) != 0) {
+      return sd_bus_error_set_errnof(error, errno, "Cannot remove %s", path.c_str());
+    }
+    return 0;
+  }
+  // systemd 252 (install.c, create_symlink; dbus-manager.c turns its -EEXIST into
+  // UnitExists): only a symlink is replaced, even with force=true.
+  if (exists && !S_ISLNK(st.st_mode)) {
+    return sd_bus_error_setf(error, "org.freedesktop.systemd1.UnitExists",
+                             "File %s already exists.", path.c_str());
+  }
+  if ((exists && ::unlink(path.c_str()) != 0) || ::symlink("/dev/null", path.c_str()) != 0) {
+    return sd_bus_error_set_errnof(error, errno, "Cannot create %s", path.c_str());
+  }
+  return 0;
+}
+
 std::vector<ManagerCall> FakeUnitManager::calls() const {
   std::lock_guard lock(mutex_);
   return calls_;
@@ -171,7 +211,7 @@ int FakeUnitManager::get(sd_bus* /*bus*/, const char* path, const char* /*interf
     return sd_bus_message_append(reply, "s", u->unit_file_preset.c_str());
   }
   if (name == "FragmentPath") {
-    return sd_bus_message_append(reply, "s", ("/etc/systemd/system/" + u->name).c_str());
+    return sd_bus_message_append(reply, "s", self->file_of(u->name).c_str());
   }
   if (name == "MainPID") return sd_bus_message_append(reply, "u", u->main_pid);
   if (name == "ControlGroup") {
@@ -212,7 +252,7 @@ int FakeUnitManager::on_method(sd_bus_message* m, void* userdata, sd_bus_error* 
       for (const auto& [name, u] : self->units_) {
         if (r < 0) break;
         if (files) {
-          r = sd_bus_message_append(reply, "(ss)", ("/etc/systemd/system/" + name).c_str(),
+          r = sd_bus_message_append(reply, "(ss)", self->file_of(name).c_str(),
                                     u.unit_file_state.c_str());
         } else if (u.loaded) {
           r = sd_bus_message_append(reply, "(ssssssouso)", name.c_str(), "", "loaded",
@@ -254,11 +294,14 @@ int FakeUnitManager::on_method(sd_bus_message* m, void* userdata, sd_bus_error* 
     text += std::string(" runtime=") + (runtime != 0 ? "true" : "false");
     if (mask) text += std::string(" force=") + (force != 0 ? "true" : "false");
     self->log_call(text);
+    std::vector<std::string> changed;  // the paths, for the reply's changes
     {
       std::lock_guard lock(self->mutex_);
       for (const std::string& name : names) {
         FakeService* u = self->by_name(name);
         if (u == nullptr) continue;
+        if (int failed = self->change_file(name, mask, error); failed < 0) return failed;
+        changed.push_back(self->file_of(name));
         if (mask) {
           self->unmasked_state_[name] = u->unit_file_state;
           u->unit_file_state = "masked";
@@ -271,10 +314,10 @@ int FakeUnitManager::on_method(sd_bus_message* m, void* userdata, sd_bus_error* 
     sd_bus_message* reply = nullptr;
     r = sd_bus_message_new_method_return(m, &reply);
     if (r >= 0) r = sd_bus_message_open_container(reply, 'a', "(sss)");
-    for (const std::string& name : names) {
+    for (const std::string& file : changed) {
       if (r < 0) break;
-      r = sd_bus_message_append(reply, "(sss)", mask ? "symlink" : "unlink",
-                                ("/etc/systemd/system/" + name).c_str(), mask ? "/dev/null" : "");
+      r = sd_bus_message_append(reply, "(sss)", mask ? "symlink" : "unlink", file.c_str(),
+                                mask ? "/dev/null" : "");
     }
     if (r >= 0) r = sd_bus_message_close_container(reply);
     if (r >= 0) r = sd_bus_send(nullptr, reply, nullptr);

@@ -3,7 +3,9 @@
 // It answers what lifeline's exclusivity check asks (Subscribe, ListUnits, ListUnitFiles,
 // LoadUnit, GetAll on each unit's Unit and Service interfaces, StopUnit, MaskUnitFiles,
 // UnmaskUnitFiles, Reload, GetUnitFileState), changes its units the way systemd would
-// (a stopped unit goes inactive, a masked file reads "masked"), and emits the Manager's
+// (a stopped unit goes inactive, a masked file reads "masked"; with a unit directory, the
+// mask is a real /dev/null symlink there and, like systemd, refused over a regular file),
+// and emits the Manager's
 // signals (UnitNew, UnitFilesChanged, Reloading, JobRemoved) when told to, on a real
 // dbus-daemon. It runs on its own thread; the test queues changes and reads the calls.
 #pragma once
@@ -55,6 +57,14 @@ class FakeUnitManager {
   std::chrono::steady_clock::time_point add_and_announce(FakeService service);
   // Removes the unit (no signal).
   void remove(const std::string& name);
+  // Where the unit files are, as /etc/systemd/system is systemd's: FragmentPath and
+  // ListUnitFiles name DIR/UNIT, MaskUnitFiles makes DIR/UNIT -> /dev/null (replacing a
+  // symlink, as force=true does) and fails like systemd 252, with
+  // org.freedesktop.systemd1.UnitExists "File DIR/UNIT already exists.", when a regular
+  // file is there; UnmaskUnitFiles removes the /dev/null symlink. Without it (the
+  // default) masks only change the reported state, and files are named in
+  // /etc/systemd/system.
+  void set_unit_dir(std::string dir);
 
   [[nodiscard]] std::vector<ManagerCall> calls() const;
   // The calls whose text starts with `prefix`.
@@ -67,6 +77,9 @@ class FakeUnitManager {
   void run();
   void log_call(std::string text);
   static std::string path_of(const std::string& name);
+  std::string file_of(const std::string& name) const;  // under mutex_
+  // The mask or unmask of one unit file in unit_dir_: 0, or a bus error set.
+  int change_file(const std::string& name, bool mask, sd_bus_error* error) const;
   FakeService* by_path(const char* path);
   FakeService* by_name(const std::string& name);
 
@@ -86,6 +99,7 @@ class FakeUnitManager {
   std::vector<ManagerCall> calls_;
   std::map<std::string, FakeService> units_;  // by name; touched on the thread (and under mutex_)
   std::map<std::string, std::string> unmasked_state_;
+  std::string unit_dir_;  // "" = no files: names in /etc/systemd/system, nothing written
   std::uint32_t next_job_ = 100;
   std::thread thread_;
 };
