@@ -5,9 +5,11 @@ the reason; the runner reports it as skipped ("not yet run"), never as passed.
 """
 
 import json
+import os
 import time
 
 from probe import BannerProber, PageProber, decode_blink_codes
+from rig import RigError
 
 # Flip to True when the capability lands (see docs/vm.md, "Turning a scenario on").
 CAPABILITIES = {
@@ -541,6 +543,150 @@ def scenario_memory_vs_earlyoom(vm):
     check(lead_ms > 0, f"earlyoom acted {-lead_ms:.0f} ms before lifeline would have")
 
 
+def hog_outcome(vm, since_us, unit="rig-hog", timeout=240):
+    """Waits (tolerating a frozen guest) until the hog unit is no longer active; returns its
+    lifetime in s (nan when the journal lost a line) and its result ("oom-kill" for the
+    kernel's kill)."""
+    def ended():
+        try:
+            return vm.ssh(f"systemctl is-active {unit}", check=False, timeout=20).strip() not in (
+                "active", "activating", "deactivating")
+        except RigError:  # the box is frozen: ask again
+            return False
+    wait_until(f"{unit} to end", ended, timeout, 0.5)
+    # From systemd's own journal lines: a unit that ended cleanly is unloaded at once, and
+    # its timestamp properties read 0 after that.
+    out = vm.ssh(f"journalctl -u {unit} -o json --no-pager --since @{since_us // 1000000}",
+                 check=False)
+    started = ended_at = None
+    result = "success"
+    for line in out.splitlines():
+        try:
+            j = json.loads(line)
+        except ValueError:
+            continue
+        t, message = int(j.get("__REALTIME_TIMESTAMP", 0)), str(j.get("MESSAGE", ""))
+        if t < since_us:
+            continue
+        if message.startswith("Started ") and started is None:
+            started = t
+        elif "Deactivated successfully" in message or "Failed with result" in message:
+            ended_at = t
+            if "oom-kill" in message:
+                result = "oom-kill"
+            elif "Failed with result" in message:
+                result = message.split("'")[1] if "'" in message else "failed"
+    if ended_at is None:
+        result = "unknown (no end line in the journal)"
+    lifetime = (ended_at - started) / 1e6 if started and ended_at else float("nan")
+    return lifetime, result
+
+
+def unprotect_sshd(vm):
+    """Back to the kernel's defaults for the arms without lifeline: lifeline set every
+    sshd's oom_score_adj, and that outlives it."""
+    vm.ssh("for p in $(pgrep -x sshd); do echo 0 > /proc/$p/oom_score_adj; done", check=False)
+
+
+def pooled(results):
+    ok = sorted(r for _, r in results if r is not None)
+    pct = lambda p: ok[min(len(ok) - 1, int(p * len(ok)))] * 1000 if ok else float("nan")
+    return {"probes": len(results), "failed": sum(1 for _, r in results if r is None),
+            "p50_ms": pct(0.5), "p99_ms": pct(0.99), "max_ms": ok[-1] * 1000 if ok else float("nan")}
+
+
+def probe_line(what, p):
+    return (f"{what}: {p['probes']} probes, {p['failed']} failed, p50 {p['p50_ms']:.0f} ms, "
+            f"p99 {p['p99_ms']:.0f} ms, max {p['max_ms']:.0f} ms")
+
+
+def scenario_memory_three_arms(vm):
+    """Benchmark (./dev bench): incident 2026-02-08's hog with the kernel alone, with
+    earlyoom alone and with lifeline alone, in one boot, repeated (LIFELINE_VM_REPS,
+    default 20 for lifeline and 6 for each other arm). sshd's banner and (lifeline's arm)
+    the rescue page probed every 200 ms with a fresh connection each; who acted, when, at
+    what MemAvailable, and the kernel's OOM kills per arm."""
+    boot(vm)
+    total = memory_facts(vm)
+    reps = int(os.environ.get("LIFELINE_VM_REPS", "20"))
+    other_reps = int(os.environ.get("LIFELINE_VM_OTHER_REPS", str(min(reps, 6))))
+    report = {}
+    for arm, n in (("kernel alone", other_reps), ("earlyoom 1.7", other_reps),
+                   ("lifeline", reps)):
+        if arm == "lifeline":
+            vm.ssh("systemctl stop earlyoom; systemctl start lifeline")
+            wait_until("lifeline active", lambda: vm.ssh("systemctl is-active lifeline",
+                                                         check=False).strip() == "active", 60)
+            time.sleep(3)  # its first scan and the sshd protection
+        else:
+            vm.ssh("systemctl stop lifeline", check=False)
+            unprotect_sshd(vm)
+            if arm.startswith("earlyoom"):
+                start_earlyoom(vm)
+        banner_results, page_results, lifetimes, actors, at_avail = [], [], [], [], []
+        kills0 = vmstat_oom_kills(vm)
+        for _ in range(n):
+            g0 = guest_now_us(vm)
+            banner = BannerProber(vm, interval=0.2, timeout=3.0).start()
+            page = PageProber(vm, interval=0.2, timeout=3.0).start() if arm == "lifeline" else None
+            try:
+                vm.ssh("systemctl reset-failed rig-hog; systemctl start rig-hog", check=False)
+                lifetime, result = hog_outcome(vm, g0)
+            finally:
+                banner.stop()
+                if page:
+                    page.stop()
+            banner_results += banner.results
+            if page:
+                page_results += page.results
+            lifetimes.append(lifetime)
+            if arm == "lifeline":
+                reliefs = [e for e in events_since(vm, g0, "memory_relief") if "pid" in e["fields"]]
+                actors.append(f"lifeline:{reliefs[0]['fields']['comm']}" if reliefs else result)
+                if reliefs:
+                    at_avail.append(percent(int(reliefs[0]["fields"]["available_bytes"]), total))
+            elif arm.startswith("earlyoom"):
+                acts = [m for _, m in earlyoom_actions(vm, g0) if "sending SIG" in m]
+                actors.append("earlyoom" if acts else result)
+                stats = [m for _, m in earlyoom_actions(vm, g0) if m.startswith("mem avail")]
+                if acts and stats:
+                    at_avail.append(float(stats[-1].split("(")[1].split("%")[0]))
+            else:
+                actors.append("kernel" if result == "oom-kill" else result)
+            time.sleep(3)  # the box settles (page cache, journald) before the next hog
+        kernel_kills = vmstat_oom_kills(vm) - kills0
+        life = sorted(x for x in lifetimes if x == x)  # without nan
+        report[arm] = {"reps": n, "actors": actors, "kernel_kills": kernel_kills,
+                       "hog_lifetime_median_s": life[len(life) // 2] if life else float("nan"),
+                       "hog_lifetimes_s": lifetimes,
+                       "avail_at_action_pct": (min(at_avail), max(at_avail)) if at_avail else None,
+                       "sshd": pooled(banner_results),
+                       "page": pooled(page_results) if page_results else None}
+        r = report[arm]
+        note(f"{arm}: {n} runs; acted: {', '.join(sorted(set(actors)))} "
+             f"({', '.join(f'{a} x{actors.count(a)}' for a in sorted(set(actors)))}); kernel OOM "
+             f"kills {kernel_kills}; hog lifetime median {r['hog_lifetime_median_s']:.1f} s"
+             + (f"; MemAvailable at the action {r['avail_at_action_pct'][0]:.1f}-"
+                f"{r['avail_at_action_pct'][1]:.1f} %" if r["avail_at_action_pct"] else ""))
+        note("  " + probe_line("sshd banner", r["sshd"]))
+        if r["page"]:
+            note("  " + probe_line("rescue page", r["page"]))
+    with open(os.path.join(vm.dir, "three_arms.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    lifeline = report["lifeline"]
+    goals = [("zero kernel OOM kills", lifeline["kernel_kills"] == 0),
+             ("no failed sshd probe", lifeline["sshd"]["failed"] == 0),
+             ("sshd p99 <= 500 ms", lifeline["sshd"]["p99_ms"] <= 500),
+             ("sshd max <= 1 s", lifeline["sshd"]["max_ms"] <= 1000),
+             ("rescue page p99 <= 100 ms", lifeline["page"] and lifeline["page"]["p99_ms"] <= 100)]
+    note("lifeline arm against issue 10's goals: " +
+         "; ".join(f"{g}: {'met' if ok else 'NOT met'}" for g, ok in goals))
+    check(lifeline["kernel_kills"] == 0, f"the kernel OOM killer ran {lifeline['kernel_kills']} "
+                                         "times with lifeline guarding")
+    check(all(a.startswith("lifeline:rig-hog") for a in lifeline["actors"]),
+          f"lifeline did not relieve every run by killing rig-hog: {lifeline['actors']}")
+
+
 def psi_woken_changes(vm, g0):
     """The box's level changes after g0 that a PSI trigger woke (POLLPRI), oldest first."""
     return [e for e in events_since(vm, g0, "memory_level_changed")
@@ -669,7 +815,7 @@ REQUIRES = {
 
 # Measurements rather than tests (timing goals live in benchmarks): run by ./dev bench and
 # by name (./dev vm test NAME), not by ./dev test.
-BENCH_ONLY = ("memory_psi", "memory_vs_earlyoom")
+BENCH_ONLY = ("memory_psi", "memory_vs_earlyoom", "memory_three_arms")
 
 SCENARIOS = {
     "boot": scenario_boot,
@@ -684,6 +830,7 @@ SCENARIOS = {
     "memory_pressure": scenario_memory_pressure,
     "memory_psi": scenario_memory_psi,
     "memory_vs_earlyoom": scenario_memory_vs_earlyoom,
+    "memory_three_arms": scenario_memory_three_arms,
     "session_leak": scenario_session_leak,
     "kernel_kill_recorded": scenario_kernel_kill_recorded,
     "duplicates": scenario_duplicates,
