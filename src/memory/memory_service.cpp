@@ -17,6 +17,11 @@ using std::chrono::seconds;
 
 // After a PSI trigger fires, sample fast for this long even if the levels look fine.
 constexpr seconds kPressureHold{10};
+// A sudden steady fall of MemAvailable gives an ETA before the long trend is sustained:
+// three rising steps in a row spanning at least 500 ms (0.75 s of fast samples). Three, not
+// one: a single burst that is freed again must not bring a kill below the warn level.
+constexpr std::size_t kSuddenSteps = 3;
+constexpr std::chrono::milliseconds kSuddenMinSpan{500};
 // sshd's listener is looked up again this often (a restarted sshd has a new PID).
 constexpr seconds kSshdProtectPeriod{30};
 
@@ -254,6 +259,9 @@ bool MemoryService::sample_system(hal::MonoTime now) {
                     stall_age && *stall_age < kPressureHold};
   if (trend.sustained && trend.bytes_per_second > 0) {
     system.reading.eta = eta_to_exhaustion(trend.bytes_per_second, available);
+  } else if (const auto sudden =
+                 steady_recent_growth(system.used_trend.samples(), kSuddenSteps, kSuddenMinSpan)) {
+    system.reading.eta = eta_to_exhaustion(*sudden, available);
   }
   return true;
 }

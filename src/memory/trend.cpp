@@ -66,6 +66,18 @@ std::optional<std::chrono::seconds> eta_to_exhaustion(double growth_bytes_per_s,
   return std::chrono::seconds(static_cast<std::int64_t>(seconds));
 }
 
+std::optional<double> steady_recent_growth(const SampleRing& ring, std::size_t steps,
+                                           std::chrono::milliseconds min_span) {
+  if (steps == 0 || ring.size() < steps + 1) return std::nullopt;
+  const std::size_t first = ring.size() - steps - 1;
+  for (std::size_t i = first; i + 1 < ring.size(); ++i) {
+    if (ring[i + 1].bytes <= ring[i].bytes) return std::nullopt;
+  }
+  const std::chrono::duration<double> span = ring[ring.size() - 1].time - ring[first].time;
+  if (span < min_span || span.count() <= 0) return std::nullopt;
+  return static_cast<double>(ring[ring.size() - 1].bytes - ring[first].bytes) / span.count();
+}
+
 LeakDetector::LeakDetector(LeakPolicy policy)
     : policy_(policy), estimator_(policy.window_samples, policy.trend) {}
 

@@ -70,6 +70,14 @@ class TrendEstimator {
 std::optional<std::chrono::seconds> eta_to_exhaustion(double growth_bytes_per_s,
                                                       std::uint64_t mem_available_bytes);
 
+// The growth over the newest `steps` steps of `ring` when every one of those steps rose and
+// they span at least `min_span`; nullopt otherwise. A hog that starts on an idle box makes
+// MemAvailable fall steadily at once, but the long window's Theil-Sen trend, full of idle
+// samples, calls that sustained only after most of its pairs rise (about 6 s of 250 ms
+// samples): the guard would wait for the relieve level although the ETA is a second or two.
+std::optional<double> steady_recent_growth(const SampleRing& ring, std::size_t steps,
+                                           std::chrono::milliseconds min_span);
+
 struct LeakPolicy {
   double raise_bytes_per_s = 256.0 * 1024;  // sustained growth at or above this counts
   double clear_bytes_per_s = 64.0 * 1024;   // a raised leak clears only below this

@@ -172,5 +172,44 @@ TEST(MemoryTrend, SessionLeakIncidentIsFlaggedWithinThreeMinutes) {
   EXPECT_GT(*eta_at_flag, std::chrono::minutes(45));
 }
 
+// The VM tier's hog on an idle box: 25 idle samples 2 s apart, then MemAvailable falling
+// 25 MiB per 250 ms sample (100 MiB/s). The long window does not call that sustained yet;
+// the last three steps do.
+TEST(MemoryTrend, ASuddenSteadyFallIsSeenBeforeTheLongWindowAgrees) {
+  constexpr std::uint64_t kMiB = 1024 * 1024;
+  TrendEstimator estimator(30);
+  hal::MonoTime t{};
+  for (int i = 0; i < 25; ++i) {
+    t += std::chrono::seconds(2);
+    estimator.add(t, 60 * kMiB + static_cast<std::uint64_t>(i % 2) * 4096);  // idle jitter
+  }
+  for (std::uint64_t step = 1; step <= 4; ++step) {
+    t += std::chrono::milliseconds(250);
+    estimator.add(t, 60 * kMiB + step * 25 * kMiB);
+  }
+  EXPECT_FALSE(estimator.trend().sustained) << "the long window is mostly idle samples";
+  const auto growth = steady_recent_growth(estimator.samples(), 3, std::chrono::milliseconds(500));
+  ASSERT_TRUE(growth.has_value());
+  EXPECT_NEAR(*growth, 100.0 * kMiB, 1.0 * kMiB);
+}
+
+TEST(MemoryTrend, RecentGrowthNeedsEveryStepRisingAndEnoughSpan) {
+  SampleRing ring(8);
+  const auto ms = [](std::int64_t v) { return hal::MonoTime{} + std::chrono::milliseconds(v); };
+  ring.push(ms(0), 100);
+  ring.push(ms(250), 200);
+  ring.push(ms(500), 300);
+  EXPECT_FALSE(steady_recent_growth(ring, 3, std::chrono::milliseconds(500))) << "two steps";
+  ring.push(ms(750), 400);
+  EXPECT_TRUE(steady_recent_growth(ring, 3, std::chrono::milliseconds(500)));
+  ring.push(ms(1000), 400);  // one flat step: a burst that stopped
+  EXPECT_FALSE(steady_recent_growth(ring, 3, std::chrono::milliseconds(500)));
+  SampleRing quick(8);  // three rising steps within 30 ms (PSI wakes): too short to trust
+  for (std::int64_t i = 0; i < 4; ++i)
+    quick.push(ms(i * 10), static_cast<std::uint64_t>(i + 1) * 100);
+  EXPECT_FALSE(steady_recent_growth(quick, 3, std::chrono::milliseconds(500)));
+  EXPECT_FALSE(steady_recent_growth(quick, 0, std::chrono::milliseconds(0)));
+}
+
 }  // namespace
 }  // namespace lifeline::memory
