@@ -16,17 +16,6 @@ using namespace std::chrono_literals;
 
 constexpr std::uint64_t kMiB = 1024 * 1024;
 
-nlohmann::json watch_status(const std::string& config, const std::string& name) {
-  const auto result = run_cli({"status", "--config", config, "--json"});
-  if (result.exit_code != 0) return nullptr;
-  auto json = nlohmann::json::parse(result.out, nullptr, false);
-  if (json.is_discarded() || !json.contains("memory")) return nullptr;
-  for (const auto& domain : json["memory"]["domains"]) {
-    if (domain.value("name", "") == name) return domain;
-  }
-  return nullptr;
-}
-
 TEST(MemoryWatchHost, AProgramWatchSumsItsProcessesAndFlagsTheirLeakWithAnEta) {
   std::string why;
   // The cgroup only keeps the hogs contained; the watch finds them by name, not by cgroup.
@@ -58,7 +47,7 @@ TEST(MemoryWatchHost, AProgramWatchSumsItsProcessesAndFlagsTheirLeakWithAnEta) {
   nlohmann::json domain;
   ASSERT_TRUE(eventually(
       [&] {
-        domain = watch_status(config, "planner");
+        domain = memory_domain_status(config, "planner");
         return domain.is_object() && domain.value("processes", 0) == 2 &&
                domain.value("used_bytes", std::uint64_t{0}) > 50 * kMiB;
       },

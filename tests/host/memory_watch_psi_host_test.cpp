@@ -63,16 +63,6 @@ long cpu_ticks(pid_t pid) {
   return std::stol(fields.at(11)) + std::stol(fields.at(12));  // utime + stime
 }
 
-nlohmann::json twin_status(const std::string& config) {
-  const auto result = run_cli({"status", "--config", config, "--json"});
-  auto json = nlohmann::json::parse(result.out, nullptr, false);
-  if (json.is_discarded() || !json.contains("memory")) return nullptr;
-  for (const auto& domain : json["memory"]["domains"]) {
-    if (domain.value("name", "") == "twin") return domain;
-  }
-  return nullptr;
-}
-
 TEST(MemoryWatchPsiHost, ARemovedCgroupDoesNotSpinTheLoopAndItsTriggersComeBack) {
   std::string why;
   const auto twin = CgroupTwin::find(why);
@@ -83,19 +73,21 @@ TEST(MemoryWatchPsiHost, ARemovedCgroupDoesNotSpinTheLoopAndItsTriggersComeBack)
     ~Cleanup() { twin.remove(); }
   } cleanup{*twin};
   TempDir dir;
-  const auto config = write_sim_config(
-      dir,
-      "[memory]\nenabled = true\nsample_interval_ms = 200\nfast_sample_interval_ms = 100\n[memory.ssh]\nenabled = false\n"
-      "[[memory.watch]]\nname = \"twin\"\ncgroup = \"" +
-          twin->path + "\"\n");
+  const auto config =
+      write_sim_config(dir,
+                       "[memory]\nenabled = true\nsample_interval_ms = "
+                       "200\nfast_sample_interval_ms = 100\n[memory.ssh]\nenabled = false\n"
+                       "[[memory.watch]]\nname = \"twin\"\ncgroup = \"" +
+                           twin->path + "\"\n");
   AgentProcess agent(config, dir.file("agent.log"));
   agent.start();
   ASSERT_TRUE(agent.wait_for_output("watchdog_opened", 10s)) << agent.output();
   const auto registered = [&] {
-    const auto d = twin_status(config);
+    const auto d = memory_domain_status(config, "twin");
     return d.is_object() && d.contains("psi_triggers") && !d["psi_triggers"].empty();
   };
-  ASSERT_TRUE(eventually(registered, 10s)) << twin_status(config).dump() << agent.output();
+  ASSERT_TRUE(eventually(registered, 10s))
+      << memory_domain_status(config, "twin").dump() << agent.output();
 
   // The unit stops: its cgroup goes away. Two seconds of a spinning loop would be ~200
   // ticks; an idle guard sampling every 200 ms uses a few (ASan build).
@@ -109,7 +101,8 @@ TEST(MemoryWatchPsiHost, ARemovedCgroupDoesNotSpinTheLoopAndItsTriggersComeBack)
 
   // The unit starts again: a new cgroup at the same path gets new triggers.
   ASSERT_TRUE(twin->create());
-  ASSERT_TRUE(eventually(registered, 10s)) << twin_status(config).dump() << agent.output();
+  ASSERT_TRUE(eventually(registered, 10s))
+      << memory_domain_status(config, "twin").dump() << agent.output();
   agent.signal(SIGTERM);
   ASSERT_EQ(agent.wait_exit(10s), 0);
   const auto events = read_events(config);

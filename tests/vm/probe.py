@@ -5,6 +5,14 @@ import threading
 import time
 
 
+def summarise(results):
+    """Probe results [(host time, latency s or None)] -> counts and latency percentiles (ms)."""
+    ok = sorted(r for _, r in results if r is not None)
+    pct = lambda p: ok[min(len(ok) - 1, int(p * len(ok)))] * 1000 if ok else float("nan")
+    return {"probes": len(results), "failed": sum(1 for _, r in results if r is None),
+            "p50_ms": pct(0.5), "p99_ms": pct(0.99), "max_ms": ok[-1] * 1000 if ok else float("nan")}
+
+
 class BannerProber:
     """Probes sshd's banner every `interval` s from a thread; each probe is a new TCP
     connection (QEMU's hostfwd accepts even when the guest does not answer)."""
@@ -49,11 +57,7 @@ class BannerProber:
         return self.vm.banner(timeout=self.timeout)
 
     def summary(self):
-        ok = sorted(r for _, r in self.results if r is not None)
-        failed = sum(1 for _, r in self.results if r is None)
-        pct = lambda p: ok[min(len(ok) - 1, int(p * len(ok)))] * 1000 if ok else float("nan")
-        return {"probes": len(self.results), "failed": failed, "p50_ms": pct(0.5),
-                "p99_ms": pct(0.99), "max_ms": ok[-1] * 1000 if ok else float("nan")}
+        return summarise(self.results)
 
     def summary_line(self):
         """Prints the probes' summary, with when (from the first probe) any failed."""

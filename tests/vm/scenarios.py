@@ -8,7 +8,7 @@ import json
 import os
 import time
 
-from probe import BannerProber, PageProber, decode_blink_codes
+from probe import BannerProber, PageProber, decode_blink_codes, summarise
 from rig import RigError
 
 # Flip to True when the capability lands (see docs/vm.md, "Turning a scenario on").
@@ -588,13 +588,6 @@ def unprotect_sshd(vm):
     vm.ssh("for p in $(pgrep -x sshd); do echo 0 > /proc/$p/oom_score_adj; done", check=False)
 
 
-def pooled(results):
-    ok = sorted(r for _, r in results if r is not None)
-    pct = lambda p: ok[min(len(ok) - 1, int(p * len(ok)))] * 1000 if ok else float("nan")
-    return {"probes": len(results), "failed": sum(1 for _, r in results if r is None),
-            "p50_ms": pct(0.5), "p99_ms": pct(0.99), "max_ms": ok[-1] * 1000 if ok else float("nan")}
-
-
 def probe_line(what, p):
     return (f"{what}: {p['probes']} probes, {p['failed']} failed, p50 {p['p50_ms']:.0f} ms, "
             f"p99 {p['p99_ms']:.0f} ms, max {p['max_ms']:.0f} ms")
@@ -660,8 +653,8 @@ def scenario_memory_three_arms(vm):
                        "hog_lifetime_median_s": life[len(life) // 2] if life else float("nan"),
                        "hog_lifetimes_s": lifetimes,
                        "avail_at_action_pct": (min(at_avail), max(at_avail)) if at_avail else None,
-                       "sshd": pooled(banner_results),
-                       "page": pooled(page_results) if page_results else None}
+                       "sshd": summarise(banner_results),
+                       "page": summarise(page_results) if page_results else None}
         r = report[arm]
         note(f"{arm}: {n} runs; acted: {', '.join(sorted(set(actors)))} "
              f"({', '.join(f'{a} x{actors.count(a)}' for a in sorted(set(actors)))}); kernel OOM "

@@ -144,6 +144,17 @@ nlohmann::json read_events(const std::string& config) {
   return nlohmann::json::parse(result.out, nullptr, false);
 }
 
+nlohmann::json memory_domain_status(const std::string& config, const std::string& name) {
+  const auto result = run_cli({"status", "--config", config, "--json"});
+  if (result.exit_code != 0) return nullptr;
+  auto json = nlohmann::json::parse(result.out, nullptr, false);
+  if (json.is_discarded() || !json.contains("memory")) return nullptr;
+  for (const auto& domain : json["memory"]["domains"]) {
+    if (domain.value("name", "") == name) return domain;
+  }
+  return nullptr;
+}
+
 int find_event(const nlohmann::json& events, const std::string& kind, const std::string& key,
                const std::string& value) {
   for (std::size_t i = 0; i < events.size(); ++i) {

@@ -52,6 +52,8 @@ class Hog {
 
 // `lifeline events --json` for `config`, parsed.
 nlohmann::json read_events(const std::string& config);
+// The domain `name` from `lifeline status --json` for `config`; null when absent.
+nlohmann::json memory_domain_status(const std::string& config, const std::string& name);
 // Index of the first event of `kind` whose field `key` is `value` ("" = any); -1 if none.
 int find_event(const nlohmann::json& events, const std::string& kind, const std::string& key = "",
                const std::string& value = "");
