@@ -22,6 +22,7 @@ constexpr seconds kPressureHold{10};
 // one: a single burst that is freed again must not bring a kill below the warn level.
 constexpr std::size_t kSuddenSteps = 3;
 constexpr std::chrono::milliseconds kSuddenMinSpan{500};
+constexpr std::chrono::milliseconds kLastStepMinSpan{100};
 // sshd's listener is looked up again this often (a restarted sshd has a new PID).
 constexpr seconds kSshdProtectPeriod{30};
 
@@ -242,11 +243,6 @@ bool MemoryService::sample_system(hal::MonoTime now) {
     if (stat.has_oom_kill) check_vmstat_kills(stat.oom_kill);
   }
   Domain& system = domains_.front();
-  if (system.reading.total_bytes > 0 && last_sample_ != hal::MonoTime{}) {
-    previous_share_ = available_share(system.reading);
-    since_previous_share_ =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now - last_sample_);
-  }
   last_sample_ = now;
   const std::uint64_t total = meminfo_.mem_total_kb * 1024;
   const std::uint64_t available = meminfo_.mem_available_kb * 1024;
@@ -293,10 +289,15 @@ void MemoryService::update_sampling_rate() {
   // (seen in the VM tier), so waiting for the warn level to speed up is too late.
   const Domain& system = domains_.front();
   if (system.reading.total_bytes > 0) {
+    // The last step of the used-memory series the ETA reads too. A step shorter than
+    // kLastStepMinSpan (a PSI wake right after a timer sample) is too short to extrapolate.
+    const auto growth = steady_recent_growth(system.used_trend.samples(), 1, kLastStepMinSpan);
+    const auto fall =
+        growth ? std::optional(*growth * 100.0 / static_cast<double>(system.reading.total_bytes))
+               : std::nullopt;
     fast = wants_fast_sampling(SamplingInputs{
-        fast, available_share(system.reading), previous_share_, since_previous_share_,
-        system.reading.eta, static_cast<double>(config_.warn_available_percent),
-        config_.sample_interval});
+        fast, available_share(system.reading), fall, system.reading.eta,
+        static_cast<double>(config_.warn_available_percent), config_.sample_interval});
   }
   if (fast == fast_) return;
   fast_ = fast;

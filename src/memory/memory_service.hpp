@@ -175,8 +175,6 @@ class MemoryService {
   std::uint64_t refaults_ = 0;
   double refaults_per_s_ = 0;
   hal::MonoTime last_sample_{};
-  std::optional<double> previous_share_;  // the system's available share one sample ago
-  std::chrono::milliseconds since_previous_share_{0};
   std::optional<std::uint64_t> vmstat_kills_at_start_;
   std::uint64_t vmstat_kills_ = 0;
   std::uint64_t kernel_kills_logged_ = 0;    // from /dev/kmsg

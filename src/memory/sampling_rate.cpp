@@ -12,12 +12,9 @@ bool wants_fast_sampling(const SamplingInputs& in) {
     const double to_warn_s = static_cast<double>(in.eta->count()) * (share - warn) / share;
     if (to_warn_s < horizon_s) return true;
   }
-  // A step shorter than 100 ms (a PSI wake right after a timer sample) is too short to
-  // extrapolate: a few pages of noise would look like a flood.
-  if (in.previous_percent && in.since_previous >= std::chrono::milliseconds(100)) {
-    const double fall_per_s =
-        (*in.previous_percent - share) / std::chrono::duration<double>(in.since_previous).count();
-    if (fall_per_s > 0 && (share - warn) / fall_per_s < horizon_s) return true;
+  if (in.fall_percent_per_s && *in.fall_percent_per_s > 0 &&
+      (share - warn) / *in.fall_percent_per_s < horizon_s) {
+    return true;
   }
   return false;
 }

@@ -10,9 +10,9 @@ namespace lifeline::memory {
 struct SamplingInputs {
   bool forced = false;  // a relief in progress, recent PSI pressure, a level above normal
   double available_percent = 100;  // the system's MemAvailable share now
-  // The share at the previous sample and how long before: the last step's fall rate.
-  std::optional<double> previous_percent;
-  std::chrono::milliseconds since_previous{0};
+  // How fast the share fell over the last step (points per second), when it fell over a
+  // step long enough to extrapolate (steady_recent_growth of used memory over one step).
+  std::optional<double> fall_percent_per_s;
   std::optional<std::chrono::seconds> eta;  // exhaustion, from the sustained trend
   double warn_percent = 15;
   std::chrono::milliseconds slow_interval{2000};

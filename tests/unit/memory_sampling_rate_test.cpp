@@ -1,7 +1,10 @@
 // When the memory guard samples fast: margins, the sustained trend and the last step.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 #include "memory/sampling_rate.hpp"
+#include "memory/trend.hpp"
 
 namespace lifeline::memory {
 namespace {
@@ -15,10 +18,14 @@ SamplingInputs at(double percent) {
   return in;
 }
 
+// What the service passes after a step from `previous` to `now` percent: the fall rate,
+// or none when memory did not fall (steady_recent_growth gives none for a step that did
+// not rise in used memory).
 SamplingInputs after_step(double previous, double now, milliseconds step = milliseconds(2000)) {
   SamplingInputs in = at(now);
-  in.previous_percent = previous;
-  in.since_previous = step;
+  if (previous > now) {
+    in.fall_percent_per_s = (previous - now) / std::chrono::duration<double>(step).count();
+  }
   return in;
 }
 
@@ -51,9 +58,22 @@ TEST(MemorySamplingRate, AFastFallInOneStepIsFastBeforeAnyTrend) {
   EXPECT_FALSE(wants_fast_sampling(after_step(70, 88))) << "memory coming back stays slow";
 }
 
+// The service reads the last step through steady_recent_growth with a 100 ms minimum
+// span: a 20 ms step (a PSI wake right after a timer sample) gives no rate at all.
 TEST(MemorySamplingRate, AStepTooShortToExtrapolateIsIgnored) {
-  EXPECT_FALSE(wants_fast_sampling(after_step(80, 79.5, milliseconds(20))));
-  EXPECT_TRUE(wants_fast_sampling(after_step(80, 70, milliseconds(1000))));
+  const auto ms = [](std::int64_t v) { return hal::MonoTime{} + milliseconds(v); };
+  SampleRing quick(4);
+  quick.push(ms(0), 800);
+  quick.push(ms(20), 805);
+  EXPECT_FALSE(steady_recent_growth(quick, 1, milliseconds(100)));
+  SampleRing slow(4);
+  slow.push(ms(0), 300);
+  slow.push(ms(1000), 400);  // used memory 300 -> 400 of 1000: a fall of 10 points in 1 s
+  const auto growth = steady_recent_growth(slow, 1, milliseconds(100));
+  ASSERT_TRUE(growth);
+  SamplingInputs in = at(70);
+  in.fall_percent_per_s = *growth * 100.0 / 1000.0;
+  EXPECT_TRUE(wants_fast_sampling(in));
 }
 
 }  // namespace
