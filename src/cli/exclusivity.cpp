@@ -156,7 +156,7 @@ int exclusivity_check(const std::string& config_path, bool enforce) {
   FaultSet faults(sink, clock);
   UnitJobs jobs(**loop);
   exclusivity::ExclusivityService service(**loop, faults, sink, jobs, settings);
-  if (auto started = service.start(); !started) {
+  if (auto started = service.start(/*follow_signals=*/false); !started) {
     std::fprintf(stderr, "%s\n", started.error().message.c_str());
     return 1;
   }
@@ -170,9 +170,18 @@ int exclusivity_check(const std::string& config_path, bool enforce) {
                                   if (quiet >= 5 || ++ticks > 300) (*loop)->exit(0);
                                 });
   (*loop)->run();
+  if (!service.settled()) std::printf("systemd did not answer everything within 30 s\n");
+  // Without systemd's units only /proc was checked: an enabled duplicate that is not
+  // running would go unseen, so "0 left" would be a guess.
+  if (!service.survey_error().empty()) {
+    std::printf(
+        "systemd's units could not be read (%s): only running processes were "
+        "checked\n",
+        service.survey_error().c_str());
+  }
   const std::size_t left = sink.left();
   std::printf("%zu duplicate(s) left\n", left);
-  return left == 0 ? 0 : 1;
+  return left == 0 && service.survey_error().empty() ? 0 : 1;
 }
 
 int exclusivity_release(const std::string& config_path, const std::string& unit) {

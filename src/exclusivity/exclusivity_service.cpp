@@ -1,5 +1,6 @@
 #include "exclusivity/exclusivity_service.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace lifeline::exclusivity {
@@ -41,18 +42,24 @@ ExclusivityService::ExclusivityService(EventLoop& loop, FaultSet& faults, EventS
       scanner_(std::move(proc_root)),
       systemd_(loop) {}
 
-Status ExclusivityService::start() {
+Status ExclusivityService::start(bool follow_signals) {
   if (auto prepared =
           loop_.prepare_oneshot(debounce_, "exclusivity-debounce", [this] { begin_check(); });
       !prepared) {
     return prepared;
   }
-  watch();
+  if (auto prepared = loop_.prepare_oneshot(rewatch_, "exclusivity-rewatch", [this] { watch(); });
+      !prepared) {
+    return prepared;
+  }
+  if (follow_signals) watch();
   begin_check();
-  return loop_.start_periodic(timer_, "exclusivity-sweep", config_.interval, [this] {
-    if (!systemd_.watching()) watch();  // the bus dropped, or was not there at start
-    begin_check();
-  });
+  return loop_.start_periodic(timer_, "exclusivity-sweep", config_.interval,
+                              [this, follow_signals] {
+                                if (follow_signals && !systemd_.watching())
+                                  watch();  // also retried on a back-off
+                                begin_check();
+                              });
 }
 
 // Signals are how a new duplicate unit is seen at once; without them only the sweep finds
@@ -63,7 +70,24 @@ void ExclusivityService::watch() {
   if (!watched) report_watch(watched.error().message);
 }
 
+// At boot lifeline starts before dbus.service; a dbus restart or a systemd re-exec ends a
+// subscription too. The sweep would notice only minutes later.
+void ExclusivityService::schedule_rewatch() {
+  if (rewatch_.armed()) return;
+  rewatch_.arm_after(rewatch_after_);
+  rewatch_after_ = std::min(rewatch_after_ * 2, kMaxRewatch);
+}
+
 void ExclusivityService::report_watch(const std::string& error) {
+  if (!error.empty()) {
+    schedule_rewatch();
+  } else if (!watch_error_.empty() && watch_error_ != "not yet") {
+    // Followed again after a gap: what changed meanwhile was not signalled.
+    rewatch_after_ = kFirstRewatch;
+    begin_check();
+  } else {
+    rewatch_after_ = kFirstRewatch;
+  }
   if (error == watch_error_) return;
   watch_error_ = error;
   sink_.record(Event{EventKind::exclusivity_monitor,
@@ -76,7 +100,11 @@ void ExclusivityService::report_watch(const std::string& error) {
                      {{"signals", error.empty() ? "true" : "false"}}});
 }
 
-void ExclusivityService::on_signal(std::string_view /*signal*/) {
+void ExclusivityService::on_signal(std::string_view signal) {
+  if (signal == SystemdUnits::kLost) {
+    report_watch("systemd's signals were lost (the bus dropped or systemd re-executed)");
+    return;
+  }
   ++signals_;
   if (!signal_at_) signal_at_ = Clock::now();
   // A burst (a daemon-reload, boot's job storm) is one check: the first signal arms it.

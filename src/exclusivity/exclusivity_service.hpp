@@ -33,11 +33,18 @@ namespace lifeline::exclusivity {
 class ExclusivityService {
  public:
   static constexpr std::chrono::milliseconds kDebounce{200};
+  // Signals not followed (no bus yet at boot, dbus restarted, systemd re-executed): try
+  // again after 1 s, doubling to 30 s, rather than wait for the sweep.
+  static constexpr std::chrono::milliseconds kFirstRewatch{1000};
+  static constexpr std::chrono::milliseconds kMaxRewatch{30000};
 
   ExclusivityService(EventLoop& loop, FaultSet& faults, EventSink& sink, UnitJobs& jobs,
                      ExclusivityConfig config, std::string proc_root = "/proc");
   // Subscribes to systemd's unit signals, checks once now, then on signals and the sweep.
-  Status start();
+  // Without follow_signals (the one-shot `lifeline exclusivity check`), a check runs only
+  // now and after its own stops and masks: at boot systemd's job signals never pause
+  // long enough for a check that re-ran on each of them to settle.
+  Status start(bool follow_signals = true);
   // A reloaded [exclusivity]: the roles apply from the next check.
   void apply(ExclusivityConfig config);
   [[nodiscard]] nlohmann::json status() const;
@@ -47,6 +54,8 @@ class ExclusivityService {
   // Checked at least once, and nothing asked of systemd is still unanswered (for the
   // one-shot `lifeline exclusivity check`).
   [[nodiscard]] bool settled() const;
+  // Why the last unit survey failed; "" when it did not (or none ran yet).
+  [[nodiscard]] const std::string& survey_error() const { return survey_error_; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -54,6 +63,7 @@ class ExclusivityService {
   using Signal = const std::optional<Clock::time_point>&;
   void watch();
   void report_watch(const std::string& error);
+  void schedule_rewatch();
   void on_signal(std::string_view signal);
   void begin_check();
   void check(Signal signal_at);
@@ -80,6 +90,8 @@ class ExclusivityService {
   SystemdUnits systemd_;
   PeriodicTimer timer_;
   OneshotTimer debounce_;
+  OneshotTimer rewatch_;  // the next try to follow systemd's signals
+  std::chrono::milliseconds rewatch_after_ = kFirstRewatch;
   EventSource recheck_;                     // a check soon after systemd answered a stop
   std::map<std::string, Conflict> active_;  // by Conflict::key()
   std::set<std::string> stopping_;          // units asked to stop while their conflict lasts

@@ -14,6 +14,7 @@ using motion::unit_wire::errno_text;
 using motion::unit_wire::error_text;
 using motion::unit_wire::kManager;
 using motion::unit_wire::kManagerPath;
+using motion::unit_wire::kOwnerMatch;
 using motion::unit_wire::kProperties;
 using motion::unit_wire::kServiceInterface;
 using motion::unit_wire::kSystemd;
@@ -107,25 +108,8 @@ Status SystemdUnits::watch(Changed changed, Subscribed subscribed) {
   changed_ = std::move(changed);
   if (auto connected = connect(); !connected) return connected;
   if (subscribed_) return ok_status();
-  const auto on_signal = [](sd_bus_message* m, void* userdata, sd_bus_error* /*e*/) -> int {
-    auto* self = static_cast<SystemdUnits*>(userdata);
-    const std::string_view member = sd_bus_message_get_member(m);
-    if (member == "Reloading") {
-      int starting = 0;
-      if (sd_bus_message_read(m, "b", &starting) < 0 || starting != 0) return 0;
-    } else if (member != "UnitNew" && member != "UnitFilesChanged" && member != "JobRemoved") {
-      return 0;
-    }
-    if (self->changed_) self->changed_(member);
-    return 0;
-  };
   if (!matched_) {
-    sd_bus_slot* match = nullptr;
-    const int r = sd_bus_match_signal_async(bus_, &match, kSystemd, kManagerPath, kManager, nullptr,
-                                            on_signal, nullptr, this);
-    if (r < 0) return Error{-r, "match on systemd's Manager signals: " + errno_text(r)};
-    sd_bus_slot_set_floating(match, 1);  // lives and dies with the connection
-    sd_bus_slot_unref(match);
+    if (auto added = add_matches(); !added) return added;
     matched_ = true;
   }
   // Without Subscribe systemd sends no unit signals.
@@ -138,6 +122,50 @@ Status SystemdUnits::watch(Changed changed, Subscribed subscribed) {
                        if (subscribed) subscribed(subscribed_ ? "" : failed(m, "Subscribe"));
                      });
   if (r < 0) return Error{-r, "Subscribe: " + errno_text(r)};
+  return ok_status();
+}
+
+// The Manager's unit signals; systemd taking its name again; the connection's end (sd-bus
+// delivers a local Disconnected signal, since exit_on_disconnect is off). Each slot is
+// floating: it lives and dies with the connection.
+Status SystemdUnits::add_matches() {
+  const auto on_signal = [](sd_bus_message* m, void* userdata, sd_bus_error* /*e*/) -> int {
+    auto* self = static_cast<SystemdUnits*>(userdata);
+    const std::string_view member = sd_bus_message_get_member(m);
+    if (member == "Reloading") {
+      int starting = 0;
+      if (sd_bus_message_read(m, "b", &starting) < 0 || starting != 0) return 0;
+    } else if (member != "UnitNew" && member != "UnitFilesChanged" && member != "JobRemoved") {
+      return 0;
+    }
+    if (self->changed_) self->changed_(member);
+    return 0;
+  };
+  const auto on_lost = [](sd_bus_message* /*m*/, void* userdata, sd_bus_error* /*e*/) -> int {
+    auto* self = static_cast<SystemdUnits*>(userdata);
+    self->subscribed_ = false;
+    if (self->changed_) self->changed_(kLost);
+    return 0;
+  };
+  const auto keep = [](sd_bus_slot* slot) {
+    sd_bus_slot_set_floating(slot, 1);
+    sd_bus_slot_unref(slot);
+  };
+  sd_bus_slot* slot = nullptr;
+  int r = sd_bus_match_signal_async(bus_, &slot, kSystemd, kManagerPath, kManager, nullptr,
+                                    on_signal, nullptr, this);
+  if (r < 0) return Error{-r, "match on systemd's Manager signals: " + errno_text(r)};
+  keep(slot);
+  if ((r = sd_bus_add_match_async(bus_, &slot, kOwnerMatch, on_lost, nullptr, this)) < 0) {
+    return Error{-r, "match on systemd's bus name: " + errno_text(r)};
+  }
+  keep(slot);
+  if ((r = sd_bus_match_signal(bus_, &slot, "org.freedesktop.DBus.Local",
+                               "/org/freedesktop/DBus/Local", "org.freedesktop.DBus.Local",
+                               "Disconnected", on_lost, this)) < 0) {
+    return Error{-r, "match on the bus connection's end: " + errno_text(r)};
+  }
+  keep(slot);
   return ok_status();
 }
 

@@ -38,6 +38,11 @@ class SystemdUnits {
   using MaskDone = std::function<void(const MaskResult&)>;
   using Subscribed = std::function<void(const std::string& error)>;  // "" = subscribed
 
+  // What `changed` gets when the subscription may be gone: the connection dropped (dbus
+  // restarted), or systemd took its bus name again (daemon-reexec). watching() is false
+  // until watch() subscribed again.
+  static constexpr std::string_view kLost = "lost";
+
   explicit SystemdUnits(EventLoop& loop) : loop_(loop) {}
   ~SystemdUnits();
   SystemdUnits(const SystemdUnits&) = delete;
@@ -45,8 +50,8 @@ class SystemdUnits {
 
   // Matches the Manager's signals and subscribes; `changed` gets the signal's name
   // ("UnitNew", "UnitFilesChanged", "Reloading", "JobRemoved") for each that may mean a
-  // unit came or changed (Reloading only when a reload ended); `subscribed` gets
-  // systemd's answer to Subscribe. Nothing is sent when already subscribed.
+  // unit came or changed (Reloading only when a reload ended), or kLost; `subscribed`
+  // gets systemd's answer to Subscribe. Nothing is sent when already subscribed.
   Status watch(Changed changed, Subscribed subscribed);
   [[nodiscard]] bool watching() const {
     return subscribed_ && bus_ != nullptr && sd_bus_is_open(bus_) > 0;
@@ -58,13 +63,14 @@ class SystemdUnits {
  private:
   struct Survey;
   Status connect();
+  Status add_matches();
   void units_listed(const std::shared_ptr<Survey>& survey);
   void read_unit(const std::shared_ptr<Survey>& survey, std::size_t index);
   void finish_one(const std::shared_ptr<Survey>& survey);
 
   EventLoop& loop_;
   sd_bus* bus_ = nullptr;
-  bool matched_ = false;  // the signal match (a floating slot the bus owns) was added
+  bool matched_ = false;  // the signal matches (floating slots the bus owns) were added
   bool subscribed_ = false;
   Changed changed_;
 };

@@ -117,6 +117,7 @@ build_base() {
 # Inputs of stage 2: the base, the guest tree, the helper sources, lifeline and its files.
 guest_inputs() {
   (cd "$ROOT" && find tests/vm/guest tests/vm/tools board/qemu.toml systemd/lifeline.service \
+    systemd/lifeline-exclusivity.service \
     -type f | sort | xargs sha256sum)
   sha256sum "$BINARY" | cut -d' ' -f1
   sed -n '/^# --- image ---$/,/^# --- end image ---$/p' "$0"
@@ -135,6 +136,9 @@ build_image() {
   strip --strip-debug "$root/usr/bin/lifeline"
   install -D -m 0644 "$ROOT/board/qemu.toml" "$root/usr/share/lifeline/boards/qemu.toml"
   install -D -m 0644 "$ROOT/systemd/lifeline.service" "$root/etc/systemd/system/lifeline.service"
+  # Where the .deb puts it; not enabled (the duplicates scenario enables it).
+  install -D -m 0644 "$ROOT/systemd/lifeline-exclusivity.service" \
+    "$root/usr/lib/systemd/system/lifeline-exclusivity.service"
   cp -a "$HERE/guest/." "$root/"
   chown -R root:root "$root/etc" "$root/usr/local"
   local tool

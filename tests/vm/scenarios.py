@@ -8,16 +8,17 @@ import json
 import os
 import time
 
+from helpers import (Skip, boot, check, events_since, fault_names, guest_now_us, note, status,
+                     wait_until)
 from probe import BannerProber, PageProber, decode_blink_codes, summarise
 from rig import RigError
+from scenarios_exclusivity import scenario_duplicates
 
 # Flip to True when the capability lands (see docs/vm.md, "Turning a scenario on").
 CAPABILITIES = {
-    # The guard exists (issue 5); what is missing here is its [memory] section in the guest
-    # config and the scenarios' assertions on lifeline's own records of the relief.
-    "memory_guard": True,
+    "memory_guard": True,  # the memory guard (issue 5)
     "rescue_page": True,  # the rescue web page
-    "exclusivity": False,  # live service exclusivity (one owner, duplicates masked at boot)
+    "exclusivity": True,  # live service exclusivity (issue 6)
 }
 
 # Sabertooth packetized at address 128: "stop motor 1" + "stop motor 2" (docs/motor-protocols.md).
@@ -27,50 +28,11 @@ GPIO = "/sys/devices/platform/gpio-sim.*/gpiochip*/sim_gpio{line}/value"
 LINES = {"status_led": 0, "buzzer": 1, "motor_enable": 2}  # board/qemu.toml
 
 
-class Skip(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise AssertionError(message)
-
-
-def note(message):
-    print(f"  - {message}", flush=True)
-
-
 # -- guest helpers ------------------------------------------------------------------------
 def line_value(vm, role):
     out = vm.ssh(f"cat {GPIO.format(line=LINES[role])}").strip()
     check(out in ("0", "1"), f"{role}: unexpected gpio-sim value {out!r}")
     return int(out)
-
-
-def status(vm):
-    return vm.ssh_json("lifeline status --json")
-
-
-def fault_names(st):
-    return [f.get("fault") for f in st.get("faults", [])]
-
-
-def wait_until(what, predicate, timeout, interval=0.5):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
-
-
-def boot(vm, count=1):
-    t, fields = vm.wait_ready(count=count)
-    note(f"boot #{count}: RIG-READY after {t - vm.started_at:.1f} s (guest uptime "
-         f"{fields.get('uptime')} s), lifeline {fields.get('lifeline')}")
-    return fields
 
 
 def wait_serial_quiet(vm, quiet_s=0.8, timeout=15):
@@ -135,10 +97,6 @@ def expect_stop(vm, since, guest_t0_us, cause_fault, timeout):
     note(f"guest clock: trigger to motors_stopped record {latency_ms:.1f} ms "
          f"(cause {stops[0]['fields'].get('cause')}, fault {cause_fault})")
     return latency_ms
-
-
-def guest_now_us(vm):
-    return int(vm.ssh("date +%s%6N").strip())
 
 
 def hang_lifeline_and_wait_reset(vm):
@@ -394,11 +352,6 @@ def scenario_sshd_reachable(vm):
 
 def vmstat_oom_kills(vm):
     return int(vm.ssh("awk '/^oom_kill /{print $2}' /proc/vmstat").strip())
-
-
-def events_since(vm, guest_us, kind=None):
-    return [e for e in vm.events() if e["realtime_us"] >= guest_us and
-            (kind is None or e["kind"] == kind)]
 
 
 def run_hog(vm, unit="rig-hog", timeout=180):
@@ -795,16 +748,8 @@ def scenario_kernel_kill_recorded(vm):
     note("the kill is on the rescue page (/api/v1/events)")
 
 
-def scenario_duplicates(vm):
-    """Incidents 2025-10-23/24/25: one owner per role; duplicates masked, even after presets."""
-    raise Skip("not yet written: needs live service exclusivity")
-
-
 # Scenarios whose capability is missing: (capability, why), reported as "not yet run".
-REQUIRES = {
-    "duplicates": ("exclusivity", "live service exclusivity (duplicates masked at boot) is "
-                   "not built yet; lifeline doctor's offline findings are host-tested"),
-}
+REQUIRES = {}
 
 # Measurements rather than tests (timing goals live in benchmarks): run by ./dev bench and
 # by name (./dev vm test NAME), not by ./dev test.

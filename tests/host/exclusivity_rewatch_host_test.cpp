@@ -1,0 +1,99 @@
+// Exclusivity follows systemd's signals again by itself when it could not at first or lost
+// them: the real lifeline binary, a real dbus-daemon and the fake systemd Manager. The
+// sweep is 600 s, so whatever happens within seconds is the re-watch's back-off (1 s,
+// doubling), not the sweep. Found in the VM tier: at boot lifeline starts before
+// dbus.service, and its checks stayed sweep-only for the whole boot.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+#include "support/fake_unit_manager.hpp"
+#include "support/memory_rig.hpp"
+#include "support/process.hpp"
+#include "support/system_bus.hpp"
+
+namespace lifeline::test {
+namespace {
+
+constexpr const char* kMediamtx = "/usr/local/bin/mediamtx";
+constexpr const char* kFollowing = "exclusivity checks follow systemd's unit signals";
+
+std::string stop_role() {
+  return "[exclusivity]\ninterval_ms = 600000\n[[exclusivity.role]]\nname = \"media\"\n"
+         "unit = \"avatar-tank.service\"\nbinaries = [\"" +
+         std::string(kMediamtx) + "\"]\nmode = \"stop\"\n";
+}
+
+FakeService running(const std::string& name, std::uint32_t pid) {
+  FakeService s;
+  s.name = name;
+  s.active_state = "active";
+  s.unit_file_state = "enabled";
+  s.unit_file_preset = "enabled";
+  s.exec_path = kMediamtx;
+  s.exec_argv = {kMediamtx};
+  s.main_pid = pid;
+  return s;
+}
+
+class ExclusivityRewatchHost : public ::testing::Test {
+ protected:
+  void SetUp() override { bus_ = std::make_unique<DBusDaemon>(bus_dir_.path()); }
+  void start_systemd() {
+    systemd_ = std::make_unique<FakeUnitManager>(bus_->address());
+    ASSERT_TRUE(systemd_->ok()) << bus_->log();
+    systemd_->add(running("avatar-tank.service", 3000));
+  }
+  void start_agent() {
+    agent_ =
+        std::make_unique<AgentProcess>(write_sim_config(dir_, stop_role()), dir_.file("agent.log"));
+    agent_->set_env({"DBUS_SYSTEM_BUS_ADDRESS=" + bus_->address()});
+    agent_->start();
+  }
+  // A duplicate announced now is stopped: lifeline reads the units again on its signal.
+  void expect_duplicate_stopped(const std::string& unit, std::uint32_t pid) {
+    systemd_->add_and_announce(running(unit, pid));
+    EXPECT_TRUE(
+        eventually([&] { return !systemd_->calls_starting("StopUnit " + unit).empty(); }, 10s))
+        << agent_->output();
+  }
+
+  TempDir bus_dir_;
+  TempDir dir_;
+  std::unique_ptr<DBusDaemon> bus_;
+  std::unique_ptr<FakeUnitManager> systemd_;
+  std::unique_ptr<AgentProcess> agent_;
+};
+
+TEST_F(ExclusivityRewatchHost, StartedBeforeTheBusItFollowsTheSignalsOnceTheBusIsUp) {
+  start_agent();
+  ASSERT_TRUE(agent_->wait_for_output("exclusivity checks only on the sweep every 600 s", 15s))
+      << agent_->output();
+  // dbus.service comes up a few seconds after lifeline at boot.
+  ASSERT_TRUE(bus_->start()) << bus_->log();
+  start_systemd();
+  ASSERT_TRUE(agent_->wait_for_output(kFollowing, 20s))
+      << "lifeline never subscribed once the bus was up: " << agent_->output();
+  EXPECT_TRUE(eventually([&] { return systemd_->subscribes() > 0; }, 5s));
+  expect_duplicate_stopped("mediamtx.service", 4100);
+}
+
+TEST_F(ExclusivityRewatchHost, SystemdTakingItsNameAgainIsSubscribedToAgain) {
+  ASSERT_TRUE(bus_->start()) << bus_->log();
+  start_systemd();
+  start_agent();
+  ASSERT_TRUE(agent_->wait_for_output(kFollowing, 15s)) << agent_->output();
+  ASSERT_TRUE(eventually([&] { return systemd_->subscribes() > 0; }, 10s));
+  // A daemon-reexec: systemd's connection ends and a new one takes the name, knowing no
+  // subscriber.
+  systemd_.reset();
+  start_systemd();
+  EXPECT_TRUE(agent_->wait_for_output("systemd's signals were lost", 10s)) << agent_->output();
+  EXPECT_TRUE(eventually([&] { return systemd_->subscribes() > 0; }, 20s))
+      << "lifeline did not subscribe to the new systemd: " << agent_->output();
+  expect_duplicate_stopped("mediamtx.service", 4100);
+}
+
+}  // namespace
+}  // namespace lifeline::test
