@@ -110,7 +110,10 @@ MemoryService::Domain MemoryService::make_domain(std::string name, std::string c
            0,
            {},
            nullptr,
-           false};
+           false,
+           RetryBackoff(),  // 1 s, doubling up to 60 s
+           {},
+           0};
   if (d.cgroup.empty()) return d;
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -302,43 +305,6 @@ void MemoryService::update_sampling_rate() {
   if (fast == fast_) return;
   fast_ = fast;
   sample_timer_.set_period(fast ? config_.fast_sample_interval : config_.sample_interval);
-}
-
-// (Re-)registers the triggers on a watched cgroup's own memory.pressure once the cgroup
-// exists: at start, when its unit starts later, and after a restart re-created it (the old
-// triggers are then lost(): the kernel reports the removed file as an error).
-void MemoryService::watch_pressure(Domain& domain, bool at_start) {
-  if (!config_.psi.enabled || domain.pressure_file.empty()) return;
-  if (domain.psi && !domain.psi->lost()) return;
-  const bool again = domain.psi != nullptr;
-  domain.psi.reset();  // a lost monitor's sources are off: it is never inside its callback here
-  if (::access(domain.pressure_file.c_str(), F_OK) != 0) return;  // not running: next sample
-  auto monitor = std::make_unique<PsiMonitor>(domain.pressure_file, config_.psi,
-                                              [this](std::string_view kind) { on_pressure(kind); });
-  if (auto s = monitor->start(loop_); !s) {
-    if (!domain.psi_problem_said) {
-      const std::string problem = domain.name + ": no PSI triggers: " + s.error().message;
-      if (at_start) {
-        monitor_problems_.push_back(problem);
-      } else {
-        sink_.record(
-            Event{EventKind::memory_monitor, std::nullopt, Severity::warning, problem, {}});
-      }
-      domain.psi_problem_said = true;
-    }
-    return;
-  }
-  domain.psi_problem_said = false;
-  domain.psi = std::move(monitor);
-  if (!at_start) {
-    sink_.record(Event{EventKind::memory_monitor,
-                       std::nullopt,
-                       Severity::info,
-                       domain.name + ": PSI triggers on " + domain.pressure_file +
-                           (again ? " registered again (the cgroup was re-created)"
-                                  : " registered (the cgroup appeared)"),
-                       {{"domain", domain.name}, {"file", domain.pressure_file}}});
-  }
 }
 
 void MemoryService::on_pressure(std::string_view /*kind*/) {

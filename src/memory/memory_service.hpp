@@ -25,6 +25,7 @@
 #include "memory/process_killer.hpp"
 #include "memory/process_scan.hpp"
 #include "memory/psi_monitor.hpp"
+#include "memory/retry_backoff.hpp"
 #include "memory/ssh_probe.hpp"
 #include "memory/trend.hpp"
 
@@ -83,7 +84,12 @@ class MemoryService {
     // and again after it was re-created (a restarted unit gets a new cgroup).
     std::string pressure_file;
     std::unique_ptr<PsiMonitor> psi;
-    bool psi_problem_said = false;
+    bool psi_problem_said = false;  // the first failed registration was recorded
+    // A failed registration is tried again by this back-off, not at every sample; it
+    // starts over when the cgroup goes away (a new cgroup is tried at once).
+    RetryBackoff psi_retry;
+    std::string psi_error;         // the last failed registration's reason; "" once registered
+    std::uint32_t psi_failed = 0;  // failed registrations since the last one that worked
   };
 
   // Sampling (memory_service.cpp).
@@ -92,7 +98,7 @@ class MemoryService {
   void sample_watch(Domain& domain, hal::MonoTime now);
   void sample_process_watch(Domain& domain, hal::MonoTime now);
   void update_sampling_rate();
-  void watch_pressure(Domain& domain, bool at_start);
+  void watch_pressure(Domain& domain, bool at_start);  // memory_watches.cpp
   void on_pressure(std::string_view kind);
   void on_oom_kill(const OomKill& kill);
   void check_vmstat_kills(std::uint64_t kernel_total);

@@ -2,6 +2,8 @@
 // /metrics): plain numbers, no recomputation.
 #include "memory/memory_service.hpp"
 
+#include <algorithm>
+
 namespace lifeline::memory {
 
 namespace {
@@ -41,6 +43,15 @@ nlohmann::json MemoryService::domain_json(const Domain& d) const {
     out["psi_triggers"] =
         d.psi && !d.psi->lost() ? nlohmann::json(d.psi->triggers()) : nlohmann::json::array();
     out["psi_events"] = d.psi ? d.psi->fired() : 0;
+    // A refused registration: why, how many attempts failed in a row, and when the next is.
+    out["psi_error"] = d.psi_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.psi_error);
+    out["psi_failed_attempts"] = d.psi_failed;
+    const auto next = d.psi_retry.next_attempt();
+    out["psi_retry_in_ms"] =
+        next ? nlohmann::json(std::max<std::int64_t>(
+                   0, std::chrono::duration_cast<std::chrono::milliseconds>(*next - loop_.now())
+                          .count()))
+             : nlohmann::json(nullptr);
   }
   const bool system = d.cgroup.empty() && d.process.empty();
   const auto eta = system ? d.reading.eta : d.last_leak.eta;

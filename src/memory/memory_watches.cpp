@@ -1,5 +1,7 @@
 // The memory guard's watched domains: a cgroup (a unit's or a path) judged on its working
 // set against its limit, or a program found by name or path and summed over its processes.
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "memory/memory_service.hpp"
@@ -16,7 +18,68 @@ std::optional<std::uint64_t> read_number(const std::string& path) {
   return parse_counter(*text);
 }
 
+std::string seconds_text(std::chrono::milliseconds wait) {
+  return std::to_string((wait.count() + 999) / 1000) + " s";
+}
+
 }  // namespace
+
+// (Re-)registers the triggers on a watched cgroup's own memory.pressure once the cgroup
+// exists: at start, when its unit starts later, and after a restart re-created it (the old
+// triggers are then lost(): the kernel reports the removed file as an error). A refused
+// registration (no PSI in that kernel, EPERM, EINVAL for the window, EBUSY) is tried again
+// after 1 s, 2 s, 4 s ... up to every 60 s, not at every sample; one record says it failed
+// and when it is tried again, one more when it finally registers.
+void MemoryService::watch_pressure(Domain& domain, bool at_start) {
+  if (!config_.psi.enabled || domain.pressure_file.empty()) return;
+  if (domain.psi && !domain.psi->lost()) return;
+  const bool again = domain.psi != nullptr;
+  domain.psi.reset();  // a lost monitor's sources are off: it is never inside its callback here
+  if (::access(domain.pressure_file.c_str(), F_OK) != 0) return;  // not running: next sample
+  const hal::MonoTime now = loop_.now();
+  if (!domain.psi_retry.due(now)) return;
+  auto monitor = std::make_unique<PsiMonitor>(domain.pressure_file, config_.psi,
+                                              [this](std::string_view kind) { on_pressure(kind); });
+  if (auto s = monitor->start(loop_); !s) {
+    domain.psi_retry.failed(now);
+    domain.psi_error = s.error().message;
+    ++domain.psi_failed;
+    if (!domain.psi_problem_said) {
+      const std::string problem = domain.name + ": no PSI triggers: " + s.error().message +
+                                  "; trying again in " + seconds_text(domain.psi_retry.wait()) +
+                                  ", then less and less often (every 60 s at the slowest)";
+      if (at_start) {
+        monitor_problems_.push_back(problem);
+      } else {
+        sink_.record(Event{EventKind::memory_monitor,
+                           std::nullopt,
+                           Severity::warning,
+                           problem,
+                           {{"domain", domain.name}, {"file", domain.pressure_file}}});
+      }
+      domain.psi_problem_said = true;
+    }
+    return;
+  }
+  const std::uint32_t failed = domain.psi_failed;
+  domain.psi_failed = 0;
+  domain.psi_retry.reset();
+  domain.psi_error.clear();
+  domain.psi_problem_said = false;
+  domain.psi = std::move(monitor);
+  if (!at_start) {
+    std::string how = again ? " registered again (the cgroup was re-created)"
+                            : " registered (the cgroup appeared)";
+    if (failed > 0) how = " registered after " + std::to_string(failed) + " failed attempts";
+    sink_.record(Event{EventKind::memory_monitor,
+                       std::nullopt,
+                       Severity::info,
+                       domain.name + ": PSI triggers on " + domain.pressure_file + how,
+                       {{"domain", domain.name},
+                        {"file", domain.pressure_file},
+                        {"failed_attempts", std::to_string(failed)}}});
+  }
+}
 
 void MemoryService::sample_watch(Domain& domain, hal::MonoTime now) {
   if (!domain.process.empty()) {
@@ -29,7 +92,8 @@ void MemoryService::sample_watch(Domain& domain, hal::MonoTime now) {
   if (!used) {
     domain.limit.reset();
     domain.reading = {};
-    return;  // not running (yet): nothing to judge
+    domain.psi_retry.reset();    // a new cgroup (the unit started again) is tried at once
+    return;                      // not running (yet): nothing to judge
   }
   watch_pressure(domain, false);
   // The working set: page cache the kernel can drop at once is not a reason to kill.
