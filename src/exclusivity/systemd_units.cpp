@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "agent/bus_call.hpp"
 #include "agent/event_loop.hpp"
 #include "exclusivity/unit_properties.hpp"
 #include "motion/unit_watcher_wire.hpp"
@@ -24,38 +25,10 @@ using motion::unit_wire::kUnitInterface;
 // (max_replies_per_connection): the survey keeps well below.
 constexpr std::size_t kUnitsInFlight = 16;
 
-using Reply = std::function<void(sd_bus_message*)>;  // an error reply included
-
-int on_reply(sd_bus_message* m, void* userdata, sd_bus_error* /*error*/) {
-  (*static_cast<Reply*>(userdata))(m);
-  return 0;
-}
-
-void free_reply(void* userdata) {
-  delete static_cast<Reply*>(userdata);
-}
-
-// Sends `member` with arguments appended by `append`; `reply` runs on the loop with the
-// answer. The closure lives as long as the call's slot, which the bus owns.
+// The shared asynchronous call (agent/bus_call.hpp).
 int call(sd_bus* bus, const char* path, const char* interface, const char* member,
-         const std::function<int(sd_bus_message*)>& append, Reply reply) {
-  sd_bus_message* m = nullptr;
-  int r = sd_bus_message_new_method_call(bus, &m, kSystemd, path, interface, member);
-  if (r >= 0 && append) r = append(m);
-  if (r < 0) {
-    sd_bus_message_unref(m);
-    return r;
-  }
-  auto owned = std::make_unique<Reply>(std::move(reply));
-  sd_bus_slot* slot = nullptr;
-  r = sd_bus_call_async(bus, &slot, m, on_reply, owned.get(), 0);
-  sd_bus_message_unref(m);
-  if (r < 0) return r;
-  sd_bus_slot_set_destroy_callback(slot, free_reply);
-  (void)owned.release();
-  sd_bus_slot_set_floating(slot, 1);
-  sd_bus_slot_unref(slot);
-  return 0;
+         const BusAppend& append, BusReply reply) {
+  return bus_call(bus, path, interface, member, append, std::move(reply));
 }
 
 int no_args(sd_bus_message* /*m*/) {
