@@ -4,7 +4,9 @@
 
 #include <memory>
 
+#include "agent/bus_call.hpp"
 #include "agent/event_loop.hpp"
+#include "agent/unit_cgroup.hpp"
 #include "motion/unit_watcher_wire.hpp"
 
 namespace lifeline {
@@ -12,6 +14,8 @@ namespace lifeline {
 namespace {
 
 using motion::unit_wire::errno_text;
+using motion::unit_wire::error_text;
+using motion::unit_wire::kProperties;
 
 using motion::unit_wire::kManager;
 using motion::unit_wire::kManagerPath;
@@ -104,6 +108,40 @@ int UnitJobs::on_reply(sd_bus_message* m, void* userdata, sd_bus_error* /*error*
 
 void UnitJobs::free_request(void* userdata) {
   delete static_cast<PendingJob*>(userdata);
+}
+
+Status UnitJobs::control_group(const std::string& unit, ControlGroupDone done) {
+  const auto interface = control_group_interface(unit);
+  if (!interface) return Error{EINVAL, unit + " is not of a unit type with a cgroup"};
+  if (auto connected = connect(); !connected) return connected;
+  auto finish = std::make_shared<ControlGroupDone>(std::move(done));
+  const auto get = [this, unit, finish, interface = std::string(*interface)](sd_bus_message* m) {
+    const char* path = nullptr;
+    if (sd_bus_message_is_method_error(m, nullptr) != 0 || sd_bus_message_read(m, "o", &path) < 0) {
+      return (*finish)(Error{EIO, "LoadUnit(" + unit + "): " + error_text(m)});
+    }
+    const int r = bus_call(
+        bus_, path, kProperties, "Get",
+        [interface](sd_bus_message* call) {
+          return sd_bus_message_append(call, "ss", interface.c_str(), "ControlGroup");
+        },
+        [unit, finish](sd_bus_message* answer) {
+          const char* value = nullptr;
+          if (sd_bus_message_is_method_error(answer, nullptr) != 0 ||
+              sd_bus_message_read(answer, "v", "s", &value) < 0) {
+            return (*finish)(Error{EIO, unit + " ControlGroup: " + error_text(answer)});
+          }
+          auto checked = checked_control_group(value);
+          if (!checked) return (*finish)(Error{EINVAL, unit + ": " + checked.error().message});
+          (*finish)(std::move(*checked));
+        });
+    if (r < 0) (*finish)(Error{-r, unit + " ControlGroup: " + errno_text(r)});
+  };
+  const int r = bus_call(
+      bus_, kManagerPath, kManager, "LoadUnit",
+      [unit](sd_bus_message* call) { return sd_bus_message_append(call, "s", unit.c_str()); }, get);
+  if (r < 0) return Error{-r, "LoadUnit(" + unit + "): " + errno_text(r)};
+  return ok_status();
 }
 
 }  // namespace lifeline

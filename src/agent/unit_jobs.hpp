@@ -1,6 +1,7 @@
 // Jobs for systemd's Manager over the system bus: start, stop or restart a unit, and
 // reboot. Used by the operator actions (restart the app or sshd, reboot) and by the memory
 // guard (restart an expendable unit, restart sshd when its banner stops coming).
+// Also asks which cgroup a unit runs in, for the memory guard's unit watches.
 // Asynchronous on the loop: a call never waits for systemd; the answer comes back as a
 // callback. The bus is opened on first use and again after it drops.
 #pragma once
@@ -26,6 +27,8 @@ struct UnitJobResult {
   std::string detail;     // the job's object path, or why it was refused
 };
 using UnitJobDone = std::function<void(const UnitJobResult&)>;
+// A unit's ControlGroup ("" while it has none: not running), or why it could not be read.
+using ControlGroupDone = std::function<void(Expected<std::string>)>;
 
 class UnitJobs {
  public:
@@ -40,6 +43,10 @@ class UnitJobs {
   // StartUnit("reboot.target", "replace-irreversibly"): systemd's orderly reboot, so
   // lifeline's own ExecStop (magic close) runs on the way down.
   Status reboot(UnitJobDone done);
+  // LoadUnit(unit), then the ControlGroup property of its type's interface (Service, Scope,
+  // Slice, Socket, Mount, Swap). An Error means nothing was sent; otherwise `done` runs on
+  // the loop once systemd answered both, or refused one.
+  Status control_group(const std::string& unit, ControlGroupDone done);
 
  private:
   Status call(const char* method, const std::string& unit, const char* mode, UnitJobDone done);
