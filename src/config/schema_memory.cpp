@@ -70,7 +70,8 @@ constexpr std::array kMemoryKeys{
     Key{"memory.watch", "name", K::string, 0, 0, "", "required",
         "Unique name, 1 to 32 characters from a-z, 0-9, '_' and '-'."},
     Key{"memory.watch", "unit", K::string, 0, 0, "", R"("")",
-        "A systemd unit whose cgroup is watched. Exactly one of unit, cgroup and process."},
+        "A systemd system unit whose cgroup is watched, where systemd's ControlGroup says it "
+        "runs (/system.slice/UNIT until it answers). Exactly one of unit, cgroup and process."},
     Key{"memory.watch", "cgroup", K::path, 0, 0, "", R"("")",
         "A cgroup path below the (memory) cgroup mount, e.g. \"/robot.slice/app.service\"."},
     Key{"memory.watch", "process", K::string, 0, 0, "", R"("")",

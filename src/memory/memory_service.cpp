@@ -2,8 +2,7 @@
 
 #include <unistd.h>
 
-#include <filesystem>
-
+#include "agent/unit_cgroup.hpp"
 #include "memory/act_reserve.hpp"
 #include "memory/proc_text.hpp"
 #include "memory/sampling_rate.hpp"
@@ -113,23 +112,9 @@ MemoryService::Domain MemoryService::make_domain(std::string name, std::string c
            false,
            RetryBackoff(),  // 1 s, doubling up to 60 s
            {},
-           0};
-  if (d.cgroup.empty()) return d;
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::path root(paths_.cgroup_root);
-  if (fs::exists(root / "cgroup.controllers", ec)) {  // the unified hierarchy
-    d.v2 = true;
-    d.cgroup_dir = paths_.cgroup_root + d.cgroup;
-    d.pressure_file = d.cgroup_dir + "/memory.pressure";
-  } else {
-    d.cgroup_dir = paths_.cgroup_root + "/memory" + d.cgroup;
-    // A hybrid host: memory is accounted in v1, but PSI is kept per task in the unified
-    // tree, where systemd mirrors every unit's cgroup.
-    if (fs::exists(root / "unified" / "cgroup.controllers", ec)) {
-      d.pressure_file = paths_.cgroup_root + "/unified" + d.cgroup + "/memory.pressure";
-    }
-  }
+           0,
+           {}};
+  place_cgroup(d, d.cgroup);
   return d;
 }
 
@@ -143,8 +128,14 @@ Status MemoryService::start() {
       domains_.push_back(make_domain(watch.name, "", watch.process));
       continue;
     }
-    domains_.push_back(make_domain(
-        watch.name, watch.cgroup.empty() ? "/system.slice/" + watch.unit : watch.cgroup));
+    if (!watch.cgroup.empty()) {
+      domains_.push_back(make_domain(watch.name, watch.cgroup));
+      continue;
+    }
+    // Assumed until systemd says where the unit runs (asked in start_monitors()).
+    Domain domain = make_domain(watch.name, default_unit_cgroup(watch.unit));
+    domain.lookup.unit = watch.unit;
+    domains_.push_back(std::move(domain));
   }
   if (auto s = killer_.start(); !s) return s;
   if (auto s = loop_.prepare_oneshot(
@@ -198,7 +189,10 @@ void MemoryService::start_monitors() {
   }
   // A watched unit's own pressure, where cgroup v2 has it: the unit stalling wakes the
   // guard like the box stalling does.
-  for (Domain& domain : domains_) watch_pressure(domain, true);
+  for (Domain& domain : domains_) {
+    lookup_unit_cgroup(domain);
+    watch_pressure(domain, true);
+  }
   if (config_.kmsg) {
     kmsg_ = std::make_unique<KmsgMonitor>(paths_.kmsg, config_.kmsg_backlog,
                                           [this](const OomKill& kill) { on_oom_kill(kill); });

@@ -61,6 +61,17 @@ class MemoryService {
   [[nodiscard]] nlohmann::json status() const;
 
  private:
+  // A `unit =` watch's cgroup, asked of systemd (ControlGroup) at start and again, with a
+  // back-off, while the cgroup watched is absent (the unit stopped, or runs elsewhere).
+  struct UnitCgroupLookup {
+    std::string unit;           // "" for any other domain
+    bool from_systemd = false;  // the cgroup is systemd's answer, not /system.slice/UNIT
+    bool asking = false;        // a question is on the bus
+    RetryBackoff retry;
+    std::string problem;  // why systemd could not be asked (the cgroup is assumed meanwhile)
+    bool problem_said = false;
+  };
+
   struct Domain {
     std::string name;        // "system" or the watch's name
     std::string cgroup;      // "" for the system; else the cgroup path below the mount
@@ -90,6 +101,8 @@ class MemoryService {
     RetryBackoff psi_retry;
     std::string psi_error;         // the last failed registration's reason; "" once registered
     std::uint32_t psi_failed = 0;  // failed registrations since the last one that worked
+    // A unit watch: its cgroup as systemd reports it (memory_unit_cgroup.cpp).
+    UnitCgroupLookup lookup;
   };
 
   // Sampling (memory_service.cpp).
@@ -107,6 +120,9 @@ class MemoryService {
   void start_monitors();
   void rehearse_act();
   Domain make_domain(std::string name, std::string cgroup, std::string process = {});
+  void place_cgroup(Domain& domain, std::string cgroup);  // memory_unit_cgroup.cpp
+  void lookup_unit_cgroup(Domain& domain);
+  void on_unit_cgroup(std::size_t index, Expected<std::string> answer);
 
   // The ladder's decisions and their actions (memory_relief.cpp).
   void act(Domain& domain, const LadderDecision& decision);
@@ -197,6 +213,9 @@ class MemoryService {
   bool ssh_seen_ = false;
   std::uint64_t ssh_restarts_ = 0;
   std::vector<pid_t> sshd_protected_;
+  // Bus answers that arrive after the service is gone (UnitJobs outlives it) see this
+  // expired and do nothing.
+  std::shared_ptr<char> alive_ = std::make_shared<char>(0);
 };
 
 }  // namespace lifeline::memory

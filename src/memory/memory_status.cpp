@@ -33,6 +33,12 @@ nlohmann::json MemoryService::domain_json(const Domain& d) const {
                      {"growth_bytes_per_s", d.last_leak.trend.bytes_per_second},
                      {"leak", d.leak.leaking()}};
   if (!d.cgroup.empty()) out["cgroup"] = d.cgroup;
+  if (!d.lookup.unit.empty()) {
+    out["unit"] = d.lookup.unit;
+    out["cgroup_from"] = d.lookup.from_systemd ? "systemd" : "assumed";
+    out["cgroup_problem"] =
+        d.lookup.problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.lookup.problem);
+  }
   if (!d.process.empty()) {
     out["process"] = d.process;
     out["processes"] = d.pids.size();

@@ -93,8 +93,10 @@ void MemoryService::sample_watch(Domain& domain, hal::MonoTime now) {
     domain.limit.reset();
     domain.reading = {};
     domain.psi_retry.reset();    // a new cgroup (the unit started again) is tried at once
+    lookup_unit_cgroup(domain);  // a unit's cgroup may be elsewhere now
     return;                      // not running (yet): nothing to judge
   }
+  domain.lookup.retry.reset();  // there: a cgroup that goes away is asked about at once
   watch_pressure(domain, false);
   // The working set: page cache the kernel can drop at once is not a reason to kill.
   const auto stat = read_small_file(domain.cgroup_dir + "/memory.stat", 16384);

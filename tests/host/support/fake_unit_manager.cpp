@@ -215,8 +215,9 @@ int FakeUnitManager::get(sd_bus* /*bus*/, const char* path, const char* /*interf
   }
   if (name == "MainPID") return sd_bus_message_append(reply, "u", u->main_pid);
   if (name == "ControlGroup") {
-    return sd_bus_message_append(
-        reply, "s", u->active_state == "active" ? ("/system.slice/" + u->name).c_str() : "");
+    const std::string cgroup =
+        u->control_group.empty() ? "/system.slice/" + u->name : u->control_group;
+    return sd_bus_message_append(reply, "s", u->active_state == "active" ? cgroup.c_str() : "");
   }
   int r = sd_bus_message_open_container(reply, 'a', "(sasbttttuii)");
   if (r < 0 || u->exec_path.empty()) return r < 0 ? r : sd_bus_message_close_container(reply);

@@ -32,7 +32,8 @@ struct FakeService {
   std::string exec_path;  // ExecStart's path
   std::vector<std::string> exec_argv;
   std::uint32_t main_pid = 0;
-  bool loaded = true;  // listed by ListUnits (else only by ListUnitFiles)
+  std::string control_group;  // while active; "" = /system.slice/NAME, as without Slice=
+  bool loaded = true;         // listed by ListUnits (else only by ListUnitFiles)
 };
 
 struct ManagerCall {

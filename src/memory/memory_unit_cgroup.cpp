@@ -1,0 +1,94 @@
+// Where a watch's cgroup is: below the cgroup mount (v2, or v1's memory hierarchy with PSI
+// in the unified tree of a hybrid host), and for a `unit =` watch, which cgroup the unit
+// runs in. systemd is asked for the unit's ControlGroup over the bus, asynchronously on the
+// loop: at start, and again while the cgroup watched is absent (the unit is stopped, or
+// was moved to another slice and restarted), after 1 s, 2 s, 4 s ... up to every 60 s, and
+// at once at the first sample that misses a cgroup that was there. Until systemd answers,
+// or when it cannot be asked (no system bus), the unit is assumed to be a system service
+// without Slice= (/system.slice/UNIT), and the status and one record say why.
+#include <filesystem>
+
+#include "agent/unit_cgroup.hpp"
+#include "memory/memory_service.hpp"
+
+namespace lifeline::memory {
+
+void MemoryService::place_cgroup(Domain& d, std::string cgroup) {
+  d.cgroup = std::move(cgroup);
+  d.cgroup_dir.clear();
+  d.pressure_file.clear();
+  d.psi.reset();
+  d.psi_retry.reset();
+  if (d.cgroup.empty()) return;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path root(paths_.cgroup_root);
+  if (fs::exists(root / "cgroup.controllers", ec)) {  // the unified hierarchy
+    d.v2 = true;
+    d.cgroup_dir = paths_.cgroup_root + d.cgroup;
+    d.pressure_file = d.cgroup_dir + "/memory.pressure";
+  } else {
+    d.v2 = false;
+    d.cgroup_dir = paths_.cgroup_root + "/memory" + d.cgroup;
+    // A hybrid host: memory is accounted in v1, but PSI is kept per task in the unified
+    // tree, where systemd mirrors every unit's cgroup.
+    if (fs::exists(root / "unified" / "cgroup.controllers", ec)) {
+      d.pressure_file = paths_.cgroup_root + "/unified" + d.cgroup + "/memory.pressure";
+    }
+  }
+}
+
+void MemoryService::lookup_unit_cgroup(Domain& domain) {
+  UnitCgroupLookup& lookup = domain.lookup;
+  if (lookup.unit.empty() || lookup.asking) return;
+  const hal::MonoTime now = loop_.now();
+  if (!lookup.retry.due(now)) return;
+  // The next question waits whatever the answer; a cgroup found present resets the wait.
+  lookup.retry.failed(now);
+  const auto index = static_cast<std::size_t>(&domain - domains_.data());
+  const std::weak_ptr<char> alive = alive_;
+  auto sent = jobs_.control_group(lookup.unit, [this, alive, index](Expected<std::string> answer) {
+    if (alive.expired()) return;
+    on_unit_cgroup(index, std::move(answer));
+  });
+  if (!sent) {
+    on_unit_cgroup(index, sent.error());
+    return;
+  }
+  lookup.asking = true;
+}
+
+void MemoryService::on_unit_cgroup(std::size_t index, Expected<std::string> answer) {
+  if (index >= domains_.size()) return;
+  Domain& d = domains_[index];
+  UnitCgroupLookup& lookup = d.lookup;
+  lookup.asking = false;
+  if (!answer) {
+    lookup.problem = answer.error().message;
+    if (lookup.problem_said) return;
+    lookup.problem_said = true;
+    sink_.record(Event{EventKind::memory_monitor,
+                       std::nullopt,
+                       Severity::warning,
+                       d.name + ": cannot ask systemd where " + lookup.unit +
+                           " runs: " + lookup.problem + "; watching " + d.cgroup +
+                           " meanwhile (asked again while that cgroup is absent)",
+                       {{"domain", d.name}, {"unit", lookup.unit}, {"cgroup", d.cgroup}}});
+    return;
+  }
+  lookup.problem.clear();
+  lookup.problem_said = false;
+  if (answer->empty()) return;  // no cgroup: not running; asked again while it is absent
+  lookup.from_systemd = true;
+  if (*answer == d.cgroup) return;
+  const std::string before = d.cgroup;
+  place_cgroup(d, std::move(*answer));
+  sink_.record(Event{EventKind::memory_monitor,
+                     std::nullopt,
+                     Severity::info,
+                     d.name + ": " + lookup.unit + " runs in " + d.cgroup +
+                         " (systemd's ControlGroup; was " + before + ")",
+                     {{"domain", d.name}, {"unit", lookup.unit}, {"cgroup", d.cgroup}}});
+}
+
+}  // namespace lifeline::memory
