@@ -112,6 +112,12 @@ def replay_the_incidents(vm):
          "disabled, its preset enabled")
 
 
+def doctor_duplicates(vm):
+    """lifeline doctor's duplicate-unit findings (from the unit files on disk)."""
+    report = vm.ssh_json(f"lifeline doctor --json --app-unit {OWNER} || true", timeout=90)
+    return [f for f in report["findings"] if f["id"].startswith("units.duplicate")]
+
+
 def configure_lifeline(vm):
     vm.ssh(f"cat >>/etc/lifeline/lifeline.toml <<'EOF'\n{ROLE}EOF\n"
            "lifeline check-config /etc/lifeline/lifeline.toml")
@@ -126,6 +132,13 @@ def configure_lifeline(vm):
     for unit in DUPLICATES:
         check(f"duplicate of role media: {unit}" in out, f"the check did not name {unit}: {out}")
     note("lifeline exclusivity check (report only) names both duplicates and exits 1")
+    found = doctor_duplicates(vm)
+    check(found, "lifeline doctor has no units.duplicate finding")
+    for unit in DUPLICATES:
+        check(any(f"systemctl mask --now {unit}" in f["fix"] for f in found),
+              f"lifeline doctor's fix does not mask {unit}: {found}")
+    note(f"lifeline doctor: {found[0]['id']} ({found[0]['severity']}): {found[0]['title']}; "
+         f"fix: {' / '.join(f['fix'].replace(chr(10), ' / ') for f in found)}")
 
 
 def who_masked(vm, g0):
@@ -212,6 +225,12 @@ def scenario_duplicates(vm):
     st = exclusivity_status(vm)
     check(st.get("signal_driven"), f"lifeline does not follow systemd's signals: {st}")
     check(st.get("duplicate_count") == 0, f"duplicates left: {st.get('duplicates')}")
+    left = doctor_duplicates(vm)
+    check(not left, f"lifeline doctor still finds duplicates after the masks: {left}")
+    names = {e["fields"].get("unit") for e in vm.events() if e["kind"] == "duplicate_mask"}
+    check(set(DUPLICATES) <= names, f"the black box's duplicate_mask records name {names}")
+    note("boot 3: no duplicate in lifeline's status or lifeline doctor; the black box names "
+         f"{', '.join(DUPLICATES)}")
 
     a_new_duplicate(vm, "rtsp-copy.service", "a duplicate installed at run time")
     vm.ssh("systemctl daemon-reexec")
