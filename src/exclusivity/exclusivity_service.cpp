@@ -58,6 +58,8 @@ Status ExclusivityService::start(bool follow_signals) {
                               [this, follow_signals] {
                                 if (follow_signals && !systemd_.watching())
                                   watch();  // also retried on a back-off
+                                // What no signal announced (a unit file copied in by hand).
+                                systemd_.forget();
                                 begin_check();
                               });
 }
@@ -356,6 +358,7 @@ nlohmann::json ExclusivityService::status() const {
           {"signal_driven", systemd_.watching()},
           {"signals", signals_},
           {"units_seen", units_.size()},
+          {"units_read_last_survey", systemd_.last_read()},
           {"last_survey_us", last_survey_us_},
           {"survey_error", survey_error_},
           {"last_signal_to_action_us", last_signal_to_act_us_}};

@@ -1,6 +1,7 @@
 #include "exclusivity/systemd_units.hpp"
 
 #include <map>
+#include <set>
 
 #include "agent/bus_call.hpp"
 #include "agent/event_loop.hpp"
@@ -52,6 +53,9 @@ struct SystemdUnits::Survey {
   std::vector<bool> read_ok;
   std::size_t next = 0;
   std::size_t pending = 0;
+  std::uint64_t generation = 0;  // the cache's, when the survey began
+  bool files_cached = false;     // ListUnitFiles not asked: the cache's list stands
+  std::vector<UnitFact> cached;  // candidates no signal changed since they were read
 };
 
 SystemdUnits::~SystemdUnits() {
@@ -64,6 +68,7 @@ Status SystemdUnits::connect() {
   if (bus_ != nullptr) bus_ = sd_bus_flush_close_unref(bus_);
   matched_ = false;  // went with the old connection
   subscribed_ = false;
+  cache_.forget_all();  // no signal was seen while there was no connection
   sd_bus* bus = nullptr;
   int r = sd_bus_open_system_with_description(&bus, "lifeline-exclusivity");
   if (r < 0) return Error{-r, "cannot connect to the system bus: " + errno_text(r)};
@@ -105,18 +110,30 @@ Status SystemdUnits::add_matches() {
   const auto on_signal = [](sd_bus_message* m, void* userdata, sd_bus_error* /*e*/) -> int {
     auto* self = static_cast<SystemdUnits*>(userdata);
     const std::string_view member = sd_bus_message_get_member(m);
+    const char* unit = nullptr;
     if (member == "Reloading") {
       int starting = 0;
       if (sd_bus_message_read(m, "b", &starting) < 0 || starting != 0) return 0;
-    } else if (member != "UnitNew" && member != "UnitFilesChanged" && member != "JobRemoved") {
+      self->cache_.forget_all();
+    } else if (member == "UnitFilesChanged") {
+      self->cache_.forget_all();
+    } else if (member == "UnitNew") {
+      if (sd_bus_message_read(m, "so", &unit, nullptr) < 0) self->cache_.forget_all();
+    } else if (member == "JobRemoved") {
+      if (sd_bus_message_read(m, "uoss", nullptr, nullptr, &unit, nullptr) < 0) {
+        self->cache_.forget_all();
+      }
+    } else {
       return 0;
     }
+    if (unit != nullptr) self->cache_.unit_changed(unit);
     if (self->changed_) self->changed_(member);
     return 0;
   };
   const auto on_lost = [](sd_bus_message* /*m*/, void* userdata, sd_bus_error* /*e*/) -> int {
     auto* self = static_cast<SystemdUnits*>(userdata);
     self->subscribed_ = false;
+    self->cache_.forget_all();
     if (self->changed_) self->changed_(kLost);
     return 0;
   };
@@ -146,6 +163,12 @@ Status SystemdUnits::survey(SurveyDone done) {
   if (auto connected = connect(); !connected) return connected;
   auto survey = std::make_shared<Survey>();
   survey->done = std::move(done);
+  survey->generation = cache_.generation();
+  if (cache_.files_known()) {
+    survey->files = cache_.files();
+    survey->files_cached = true;
+    survey->lists_answered = 1;
+  }
   const auto listed = [this, survey](sd_bus_message* m, bool files) {
     if (sd_bus_message_is_method_error(m, nullptr) != 0) {
       survey->error = failed(m, files ? "ListUnitFiles" : "ListUnits");
@@ -159,7 +182,7 @@ Status SystemdUnits::survey(SurveyDone done) {
   };
   int r = call(bus_, kManagerPath, kManager, "ListUnits", no_args,
                [listed](sd_bus_message* m) { listed(m, false); });
-  if (r >= 0) {
+  if (r >= 0 && !survey->files_cached) {
     r = call(bus_, kManagerPath, kManager, "ListUnitFiles", no_args,
              [listed](sd_bus_message* m) { listed(m, true); });
   }
@@ -172,22 +195,37 @@ void SystemdUnits::units_listed(const std::shared_ptr<Survey>& survey) {
     survey->done(Error{EIO, survey->error});
     return;
   }
+  if (!survey->files_cached) cache_.store_files(survey->files, survey->generation);
   std::map<std::string, std::string> candidates;  // name -> object path ("" = LoadUnit)
+  std::map<std::string, std::string> active;      // ListUnits' ActiveState, always fresh
   for (const ListedUnit& u : survey->units) {
-    if (u.load_state == "loaded") candidates[u.name] = u.path;
+    if (u.load_state != "loaded") continue;
+    candidates[u.name] = u.path;
+    active[u.name] = u.active_state;
   }
   for (const ListedUnitFile& f : survey->files) {
     if (may_start_at_boot(f.state)) candidates.emplace(f.name, "");
   }
+  std::set<std::string> names;
   for (const auto& [name, path] : candidates) {
+    names.insert(name);
+    if (const UnitFact* known = cache_.fresh(name); known != nullptr) {
+      survey->cached.push_back(*known);
+      const auto state = active.find(name);
+      survey->cached.back().active_state = state == active.end() ? "inactive" : state->second;
+      continue;
+    }
+    cache_.take(name);
     UnitFact fact;
     fact.name = name;
     survey->facts.push_back(std::move(fact));
     survey->paths.push_back(path);
   }
+  cache_.keep_only(names);
+  last_read_ = survey->facts.size();
   survey->read_ok.assign(survey->facts.size(), false);
   if (survey->facts.empty()) {
-    survey->done(std::vector<UnitFact>{});
+    survey->done(std::move(survey->cached));
     return;
   }
   while (survey->next < survey->facts.size() && survey->pending < kUnitsInFlight) {
@@ -244,9 +282,11 @@ void SystemdUnits::finish_one(const std::shared_ptr<Survey>& survey) {
     return;
   }
   if (survey->pending > 0) return;
-  std::vector<UnitFact> out;
+  std::vector<UnitFact> out = std::move(survey->cached);
   for (std::size_t i = 0; i < survey->facts.size(); ++i) {
-    if (survey->read_ok[i]) out.push_back(std::move(survey->facts[i]));
+    if (!survey->read_ok[i]) continue;
+    cache_.store(survey->facts[i], survey->generation);
+    out.push_back(std::move(survey->facts[i]));
   }
   survey->done(std::move(out));
 }

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "exclusivity/unit_fact_cache.hpp"
 #include "exclusivity/unit_facts.hpp"
 #include "lifeline/expected.hpp"
 
@@ -56,8 +57,13 @@ class SystemdUnits {
   [[nodiscard]] bool watching() const {
     return subscribed_ && bus_ != nullptr && sd_bus_is_open(bus_) > 0;
   }
-  // Reads every candidate service unit; `done` runs once, on the loop.
+  // Reads every candidate service unit; `done` runs once, on the loop. Units no signal
+  // said changed since they were read come from the cache (unit_fact_cache.hpp).
   Status survey(SurveyDone done);
+  // The next survey reads every unit file and unit again (the safety sweep).
+  void forget() { cache_.forget_all(); }
+  // Of the last survey's units, how many were read from systemd (the rest were cached).
+  [[nodiscard]] std::size_t last_read() const { return last_read_; }
   Status mask(const std::string& unit, MaskDone done);
 
  private:
@@ -73,6 +79,8 @@ class SystemdUnits {
   bool matched_ = false;  // the signal matches (floating slots the bus owns) were added
   bool subscribed_ = false;
   Changed changed_;
+  UnitFactCache cache_;
+  std::size_t last_read_ = 0;
 };
 
 }  // namespace lifeline::exclusivity

@@ -1,8 +1,8 @@
 // Exclusivity follows systemd's signals again by itself when it could not at first or lost
-// them: the real lifeline binary, a real dbus-daemon and the fake systemd Manager. The
-// sweep is 600 s, so whatever happens within seconds is the re-watch's back-off (1 s,
-// doubling), not the sweep. Found in the VM tier: at boot lifeline starts before
-// dbus.service, and its checks stayed sweep-only for the whole boot.
+// them, and a unit signal costs one unit's read: the real lifeline binary, a real dbus-daemon and
+// the fake systemd Manager. The sweep is 600 s, so whatever happens within seconds is the
+// re-watch's back-off (1 s, doubling), not the sweep. Found in the VM tier: at boot lifeline starts
+// before dbus.service, and its checks stayed sweep-only for the whole boot.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -46,10 +46,17 @@ class ExclusivityRewatchHost : public ::testing::Test {
     systemd_->add(running("avatar-tank.service", 3000));
   }
   void start_agent() {
-    agent_ =
-        std::make_unique<AgentProcess>(write_sim_config(dir_, stop_role()), dir_.file("agent.log"));
+    config_ = write_sim_config(dir_, stop_role());
+    agent_ = std::make_unique<AgentProcess>(config_, dir_.file("agent.log"));
     agent_->set_env({"DBUS_SYSTEM_BUS_ADDRESS=" + bus_->address()});
     agent_->start();
+  }
+  nlohmann::json exclusivity_status() {
+    const auto out = run_cli({"status", "--config", config_, "--json"});
+    auto json = nlohmann::json::parse(out.out, nullptr, false);
+    if (json.is_discarded()) return nlohmann::json::object();
+    if (json.contains("status")) json = json["status"];
+    return json.value("exclusivity", nlohmann::json::object());
   }
   // A duplicate announced now is stopped: lifeline reads the units again on its signal.
   void expect_duplicate_stopped(const std::string& unit, std::uint32_t pid) {
@@ -63,6 +70,7 @@ class ExclusivityRewatchHost : public ::testing::Test {
   TempDir dir_;
   std::unique_ptr<DBusDaemon> bus_;
   std::unique_ptr<FakeUnitManager> systemd_;
+  std::string config_;
   std::unique_ptr<AgentProcess> agent_;
 };
 
@@ -93,6 +101,35 @@ TEST_F(ExclusivityRewatchHost, SystemdTakingItsNameAgainIsSubscribedToAgain) {
   EXPECT_TRUE(eventually([&] { return systemd_->subscribes() > 0; }, 20s))
       << "lifeline did not subscribe to the new systemd: " << agent_->output();
   expect_duplicate_stopped("mediamtx.service", 4100);
+}
+
+// Found in the VM tier: a survey of 66 units took 8-9 s in the TCG guest, and every
+// signal cost one. A unit started (UnitNew, JobRemoved) is read alone; the rest come from
+// the last survey.
+TEST_F(ExclusivityRewatchHost, AStartedUnitIsReadAloneNotWithEveryOtherUnit) {
+  ASSERT_TRUE(bus_->start()) << bus_->log();
+  start_systemd();
+  for (std::uint32_t i = 0; i < 40; ++i) {
+    FakeService other = running("other-" + std::to_string(i) + ".service", 5000U + i);
+    other.exec_path = other.exec_argv[0] = "/usr/bin/other";
+    systemd_->add(other);
+  }
+  start_agent();
+  ASSERT_TRUE(agent_->wait_for_output(kFollowing, 15s)) << agent_->output();
+  ASSERT_TRUE(eventually([&] { return exclusivity_status().value("checks", 0) >= 1; }, 10s));
+  const std::size_t first_survey = systemd_->property_reads();
+  ASSERT_GT(first_survey, 41U * 4);  // every unit's properties were read once
+  systemd_->add_and_announce(running("mediamtx.service", 4100), /*files_changed=*/false);
+  ASSERT_TRUE(eventually([&] { return !systemd_->calls_starting("StopUnit").empty(); }, 10s))
+      << agent_->output();
+  // The start's survey, and the one after the stop's JobRemoved: one unit each.
+  ASSERT_TRUE(eventually([&] { return exclusivity_status().value("checks", 0) >= 3; }, 10s));
+  const std::size_t since = systemd_->property_reads() - first_survey;
+  EXPECT_LT(since, first_survey / 4)
+      << "later surveys read " << since << " properties, the first " << first_survey;
+  const nlohmann::json st = exclusivity_status();
+  EXPECT_LE(st.value("units_read_last_survey", 99), 1) << st.dump();
+  EXPECT_GE(st.value("units_seen", 0), 42) << st.dump();
 }
 
 }  // namespace

@@ -94,10 +94,11 @@ void FakeUnitManager::add(FakeService service) {
   units_[service.name] = std::move(service);
 }
 
-std::chrono::steady_clock::time_point FakeUnitManager::add_and_announce(FakeService service) {
+std::chrono::steady_clock::time_point FakeUnitManager::add_and_announce(FakeService service,
+                                                                        bool files_changed) {
   auto sent = std::make_shared<std::promise<std::chrono::steady_clock::time_point>>();
   auto when = sent->get_future();
-  post([this, service = std::move(service), sent]() mutable {
+  post([this, service = std::move(service), sent, files_changed]() mutable {
     const std::string name = service.name;
     const bool loaded = service.loaded;
     add(std::move(service));
@@ -106,7 +107,14 @@ std::chrono::steady_clock::time_point FakeUnitManager::add_and_announce(FakeServ
       sd_bus_emit_signal(bus_, kManagerPath, kManager, "UnitNew", "so", name.c_str(),
                          path_of(name).c_str());
     }
-    sd_bus_emit_signal(bus_, kManagerPath, kManager, "UnitFilesChanged", "");
+    if (files_changed) {
+      sd_bus_emit_signal(bus_, kManagerPath, kManager, "UnitFilesChanged", "");
+    } else {
+      const std::uint32_t job = next_job_++;
+      const std::string job_path = "/org/freedesktop/systemd1/job/" + std::to_string(job);
+      sd_bus_emit_signal(bus_, kManagerPath, kManager, "JobRemoved", "uoss", job, job_path.c_str(),
+                         name.c_str(), "done");
+    }
     sent->set_value(at);
   });
   return when.get();

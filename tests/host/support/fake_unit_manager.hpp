@@ -55,7 +55,10 @@ class FakeUnitManager {
   void add(FakeService service);
   // Adds it and emits UnitNew (when loaded) and UnitFilesChanged, like a unit file
   // installed and started. Returns when the signals were sent, with the time they were.
-  std::chrono::steady_clock::time_point add_and_announce(FakeService service);
+  // With files_changed false, a unit whose file systemd already had is started instead:
+  // UnitNew and JobRemoved, no UnitFilesChanged.
+  std::chrono::steady_clock::time_point add_and_announce(FakeService service,
+                                                         bool files_changed = true);
   // Removes the unit (no signal).
   void remove(const std::string& name);
   // Where the unit files are, as /etc/systemd/system is systemd's: FragmentPath and
