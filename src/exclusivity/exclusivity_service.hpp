@@ -1,5 +1,5 @@
 // Runtime service exclusivity: checks the roles at start, 200 ms after systemd says its
-// units changed (UnitNew, UnitFilesChanged, Reloading done, JobRemoved: SystemdUnits), and
+// units changed (UnitFilesChanged, Reloading done, JobRemoved: SystemdUnits), and
 // on a slow safety sweep (interval_ms) for what no unit signal announces (a stray process
 // started outside any unit, a lost bus). A check reads systemd's service units over sd-bus
 // and the processes from /proc, and the pure find_conflicts decides. Each duplicate is

@@ -117,8 +117,6 @@ Status SystemdUnits::add_matches() {
       self->cache_.forget_all();
     } else if (member == "UnitFilesChanged") {
       self->cache_.forget_all();
-    } else if (member == "UnitNew") {
-      if (sd_bus_message_read(m, "so", &unit, nullptr) < 0) self->cache_.forget_all();
     } else if (member == "JobRemoved") {
       if (sd_bus_message_read(m, "uoss", nullptr, nullptr, &unit, nullptr) < 0) {
         self->cache_.forget_all();

@@ -1,6 +1,10 @@
 // The exclusivity check's own connection to systemd's Manager on the system bus:
-// - watch(): Subscribe and a match on the Manager's signals (UnitNew, UnitFilesChanged,
-//   Reloading, JobRemoved), each reported to the caller, who debounces;
+// - watch(): Subscribe and a match on the Manager's signals (UnitFilesChanged, Reloading,
+//   JobRemoved), each reported to the caller, who debounces. Not UnitNew: systemd sends it
+//   whenever a unit is loaded, also by the survey's own LoadUnit of a unit file nothing
+//   runs (systemd unloads it again soon), so following it made every survey start the
+//   next one (found in the VM tier: a survey every 9 s, forever). A started unit still
+//   shows up: its start job's JobRemoved;
 // - survey(): every service unit systemd has loaded and every service unit file that could
 //   start at boot, with ExecStart, FragmentPath, UnitFileState, UnitFilePreset, MainPID and
 //   ControlGroup (ListUnits, ListUnitFiles, LoadUnit, GetAll), all asynchronous on the loop;
@@ -50,7 +54,7 @@ class SystemdUnits {
   SystemdUnits& operator=(const SystemdUnits&) = delete;
 
   // Matches the Manager's signals and subscribes; `changed` gets the signal's name
-  // ("UnitNew", "UnitFilesChanged", "Reloading", "JobRemoved") for each that may mean a
+  // ("UnitFilesChanged", "Reloading", "JobRemoved") for each that may mean a
   // unit came or changed (Reloading only when a reload ended), or kLost; `subscribed`
   // gets systemd's answer to Subscribe. Nothing is sent when already subscribed.
   Status watch(Changed changed, Subscribed subscribed);

@@ -4,7 +4,7 @@
 // survey of 66 services 8-9 s, which is what a new duplicate waited for.
 // - A unit file change (UnitFilesChanged, a finished Reloading), a lost subscription and
 //   the safety sweep forget everything: the next survey reads every file and unit.
-// - UnitNew and JobRemoved name one unit: only that unit is read again.
+// - JobRemoved names one unit (started, stopped): only that unit is read again.
 // ActiveState is never taken from here: ListUnits, read at every survey, gives it fresh.
 // Pure values, no bus: tested alone.
 #pragma once
