@@ -52,11 +52,7 @@ class ExclusivityRewatchHost : public ::testing::Test {
     agent_->start();
   }
   nlohmann::json exclusivity_status() {
-    const auto out = run_cli({"status", "--config", config_, "--json"});
-    auto json = nlohmann::json::parse(out.out, nullptr, false);
-    if (json.is_discarded()) return nlohmann::json::object();
-    if (json.contains("status")) json = json["status"];
-    return json.value("exclusivity", nlohmann::json::object());
+    return agent_status(config_).value("exclusivity", nlohmann::json::object());
   }
   // A duplicate announced now is stopped: lifeline reads the units again on its signal.
   void expect_duplicate_stopped(const std::string& unit, std::uint32_t pid) {

@@ -81,11 +81,7 @@ class ExclusivityUnitsHost : public ::testing::Test {
         << agent_->output();
   }
   nlohmann::json status() {
-    const auto out = run_cli({"status", "--config", config_, "--json"});
-    auto json = nlohmann::json::parse(out.out, nullptr, false);
-    if (json.is_discarded()) return nlohmann::json::object();
-    if (json.contains("status")) json = json["status"];
-    return json.value("exclusivity", nlohmann::json::object());
+    return agent_status(config_).value("exclusivity", nlohmann::json::object());
   }
   // The fake's and lifeline's /etc/systemd/system (created on first use).
   std::string units_dir() {

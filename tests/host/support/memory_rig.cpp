@@ -144,11 +144,18 @@ nlohmann::json read_events(const std::string& config) {
   return nlohmann::json::parse(result.out, nullptr, false);
 }
 
-nlohmann::json memory_domain_status(const std::string& config, const std::string& name) {
+nlohmann::json agent_status(const std::string& config) {
   const auto result = run_cli({"status", "--config", config, "--json"});
-  if (result.exit_code != 0) return nullptr;
   auto json = nlohmann::json::parse(result.out, nullptr, false);
-  if (json.is_discarded() || !json.contains("memory")) return nullptr;
+  if (result.exit_code != 0 || json.is_discarded() || !json.is_object()) {
+    return nlohmann::json::object();
+  }
+  return json;
+}
+
+nlohmann::json memory_domain_status(const std::string& config, const std::string& name) {
+  const nlohmann::json json = agent_status(config);
+  if (!json.contains("memory")) return nullptr;
   for (const auto& domain : json["memory"]["domains"]) {
     if (domain.value("name", "") == name) return domain;
   }

@@ -52,6 +52,9 @@ class Hog {
 
 // `lifeline events --json` for `config`, parsed.
 nlohmann::json read_events(const std::string& config);
+// `lifeline status --json` for `config`: the agent's status object, or an empty object
+// when the agent did not answer.
+nlohmann::json agent_status(const std::string& config);
 // The domain `name` from `lifeline status --json` for `config`; null when absent.
 nlohmann::json memory_domain_status(const std::string& config, const std::string& name);
 // Index of the first event of `kind` whose field `key` is `value` ("" = any); -1 if none.
