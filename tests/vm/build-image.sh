@@ -145,6 +145,9 @@ build_image() {
   for tool in "$HERE"/tools/*.c; do
     gcc -O2 -Wall -Wextra -Werror -I"$ROOT/include" -o "$root/usr/local/bin/$(basename "$tool" .c)" "$tool"
   done
+  # The duplicates scenario's web app (port 5000): the mediamtx stand-in under another
+  # name, so /proc/PID/exe tells the two programs apart.
+  install -m 0755 "$root/usr/local/bin/mediamtx" "$root/usr/local/bin/avatar-web"
   if chroot "$root" ldd /usr/bin/lifeline | grep 'not found' >&2; then
     die "lifeline needs libraries the image lacks: add their packages to PACKAGES"
   fi

@@ -1,14 +1,17 @@
 """The duplicate-service incidents (2025-10-23, 10-24, 10-25) replayed against the guest's
-real systemd 252: the app (avatar-tank.service) runs MediaMTX as its child, a hand-installed
-mediamtx.service runs a second copy, and avatar-mediamtx.service is disabled but enabled by
-the robot's preset. lifeline's role "media" (mode mask) must leave one owner holding the
-ports, across `systemctl preset-all`, reboots and a systemd re-exec."""
+real systemd 252: the app (avatar-tank.service) serves port 5000 (avatar-web) and runs
+MediaMTX as its child, a hand-installed mediamtx.service runs a second copy, and
+avatar-mediamtx.service is disabled but enabled by the robot's preset. lifeline's roles
+"media" and "web" (mode mask) must leave one owner holding the ports, across `systemctl
+preset-all`, reboots and a systemd re-exec."""
 
 import time
 
 from helpers import boot, check, events_since, guest_now_us, note, status, wait_until
 
 MEDIA_PORTS = (8554, 8888, 8889)  # tests/vm/tools/mediamtx.c
+WEB_PORT = 5000  # avatar-web, the same stand-in under another name (build-image.sh)
+PORTS = MEDIA_PORTS + (WEB_PORT,)
 OWNER = "avatar-tank.service"
 DUPLICATES = ("mediamtx.service", "avatar-mediamtx.service")
 UNIT_DIR = "/etc/systemd/system"
@@ -25,6 +28,13 @@ unit = "avatar-tank.service"
 ports = ["tcp/8554", "tcp/8888", "tcp/8889"]
 binaries = ["/usr/local/bin/mediamtx"]
 mode = "mask"
+
+[[exclusivity.role]]
+name = "web"
+unit = "avatar-tank.service"
+ports = ["tcp/5000"]
+binaries = ["/usr/local/bin/avatar-web"]
+mode = "mask"
 """
 
 # systemd/exclusivity-before-app.conf.example, as an owner installs it.
@@ -32,9 +42,9 @@ BEFORE_APP = "/etc/systemd/system/lifeline-exclusivity.service.d/before-app.conf
 
 
 def port_holders(vm):
-    """{port: [(pid, unit cgroup path)]} for the media ports, from the guest's ss and /proc."""
-    out = vm.ssh("ss -Htlnp | grep mediamtx || true")
-    holders = {p: [] for p in MEDIA_PORTS}
+    """{port: [(pid, unit cgroup path)]} for the roles' ports, from the guest's ss and /proc."""
+    out = vm.ssh("ss -Htlnp")
+    holders = {p: [] for p in PORTS}
     for line in out.splitlines():
         fields = line.split()
         port = int(fields[3].rsplit(":", 1)[1])
@@ -71,14 +81,15 @@ def unit_active(vm, unit):
 
 
 def check_one_owner(vm, when):
-    holders = wait_until(f"{OWNER} alone holding tcp/{'+'.join(map(str, MEDIA_PORTS))} ({when})",
+    holders = wait_until(f"{OWNER} alone holding tcp/{'+'.join(map(str, PORTS))} ({when})",
                          lambda: owner_holds_every_port(vm), 60, 1.0)
     procs = mediamtx_processes(vm)
     check(len(procs) == 1 and procs[0][1].endswith("/" + OWNER),
           f"{when}: mediamtx processes {procs}, expected one, in {OWNER}")
     pid = holders[MEDIA_PORTS[0]][0][0]
     note(f"{when}: one mediamtx (PID {pid}, {procs[0][1]}) holds tcp/"
-         f"{', '.join(map(str, MEDIA_PORTS))}")
+         f"{', '.join(map(str, MEDIA_PORTS))}; avatar-web (PID {holders[WEB_PORT][0][0]}) "
+         f"holds tcp/{WEB_PORT}, in the same unit")
 
 
 def check_masked(vm, when, units=DUPLICATES):
@@ -123,7 +134,7 @@ def configure_lifeline(vm):
            "lifeline check-config /etc/lifeline/lifeline.toml")
     vm.ssh(f"mkdir -p {BEFORE_APP.rsplit('/', 1)[0]} && printf '[Unit]\\nBefore={OWNER}\\n' "
            f">{BEFORE_APP} && systemctl enable lifeline-exclusivity.service")
-    note("role media (mode mask) in lifeline.toml; lifeline-exclusivity.service enabled, "
+    note("roles media and web (mode mask) in lifeline.toml; lifeline-exclusivity.service enabled, "
          f"ordered before {OWNER}")
     # What the boot check will find, asked without --enforce (report only) on this boot.
     out = vm.ssh("lifeline exclusivity check --config /etc/lifeline/lifeline.toml; echo rc=$?",
@@ -178,13 +189,13 @@ def preset_all_keeps_the_masks(vm):
     note(f"systemctl enable mediamtx.service refused: {refused.strip().splitlines()[0]}")
 
 
-def a_new_duplicate(vm, unit, when):
+def a_new_duplicate(vm, unit, when, program="/usr/local/bin/mediamtx"):
     """A duplicate that appears at run time (a package installs a unit, someone starts it):
     stopped and masked on systemd's signals; returns the guest time (ms) from
     `systemctl start` to lifeline's stop request."""
     # No [Install]: not a duplicate until it runs. The daemon-reload's survey (every unit
     # read again: 8-9 s in this guest) is let finish first, so the start is measured alone.
-    vm.ssh(f"printf '[Service]\\nExecStart=/usr/local/bin/mediamtx\\n' >{UNIT_DIR}/{unit} && "
+    vm.ssh(f"printf '[Service]\\nExecStart={program}\\n' >{UNIT_DIR}/{unit} && "
            "systemctl daemon-reload")
     checks = wait_until("the daemon-reload's check", lambda: settled_checks(vm), 60, 1.0)
     g0 = guest_now_us(vm)
@@ -249,7 +260,9 @@ def scenario_duplicates(vm):
     a_new_duplicate(vm, "rtsp-copy.service", "a duplicate installed at run time")
     vm.ssh("systemctl daemon-reexec")
     time.sleep(2)
-    a_new_duplicate(vm, "rtsp-copy2.service", "after systemctl daemon-reexec")
+    # 2025-10-23's duplicate: a second copy of the web app on port 5000.
+    a_new_duplicate(vm, "avatar-web-copy.service", "after systemctl daemon-reexec",
+                    f"/usr/local/bin/avatar-web {WEB_PORT}")
 
     out = vm.ssh("lifeline exclusivity release mediamtx.service; echo rc=$?", check=False)
     check("rc=0" in out, f"lifeline exclusivity release: {out}")
