@@ -115,7 +115,7 @@ struct Totals {
   std::uint64_t highest_seq = 0;     // in the store after the last kill
   std::uint64_t newest_segment = 0;  // first seq named by the newest segment
   std::size_t torn_tails = 0;
-  std::size_t recovered_bytes = 0;
+  std::uint64_t recovered_bytes = 0;
   std::size_t extra_segment_seen = 0;  // killed between creating a segment and the cleanup
 };
 
@@ -132,8 +132,8 @@ void check_content(const Record& record) {
   EXPECT_EQ(record.event.fault.has_value(), durable);
   ASSERT_EQ(record.event.fields.size(), 3U);
   EXPECT_EQ(record.event.fields[0], (EventField{"counter", std::to_string(record.seq)}));
-  EXPECT_EQ(record.event.fields[2].value,
-            std::string(record.seq % 97, static_cast<char>('a' + record.seq % 26)));
+  EXPECT_EQ(record.event.fields[2].value, std::string(static_cast<std::size_t>(record.seq % 97),
+                                                      static_cast<char>('a' + record.seq % 26)));
 }
 
 // Checks everything the store promises after a crash; returns how many records it holds.

@@ -47,7 +47,7 @@ Record writer_record(std::uint64_t seq, const lifeline::blackbox::BootId& boot_i
   record.event.fields = {
       {"counter", std::to_string(seq)},
       {"pid", std::to_string(pid)},
-      {"pad", std::string(seq % 97, static_cast<char>('a' + seq % 26))},
+      {"pad", std::string(static_cast<std::size_t>(seq % 97), static_cast<char>('a' + seq % 26))},
   };
   return record;
 }
