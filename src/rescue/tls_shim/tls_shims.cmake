@@ -15,11 +15,17 @@ endforeach()
 # CivetWeb dlopen()s "libcrypto.so" and "libssl.so": the shims carry exactly these sonames.
 add_library(lifeline_shim_libssl SHARED ${_shim_dir}/openssl11_names.c)
 add_library(lifeline_shim_libcrypto SHARED ${_shim_dir}/no_symbols.c)
+# No RELRO segment (-z norelro): binutils 2.40 pads the end of RELRO to the target's
+# maximum page size, 64 KiB on arm64, so each embedded shim grew from 4 KB to 66 KB of
+# mostly zeros in lifeline's locked memory (rescue_tls_test fails above 64 KiB). Keeping
+# RELRO with a 4 KiB or 16 KiB max page size instead would break loading on a kernel with
+# larger pages (the Pi 5's runs 16 KiB). What RELRO would protect here is the one GOT slot
+# of SSL_get1_peer_certificate (openssl11_names.c) and the dynamic section.
 foreach(_name ssl crypto)
   set_target_properties(lifeline_shim_lib${_name} PROPERTIES NO_SONAME ON
     LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tls_shim)
-  target_link_options(lifeline_shim_lib${_name} PRIVATE -s -Wl,-z,noseparate-code -Wl,-soname,lib${_name}.so
-                      -Wl,--no-as-needed)
+  target_link_options(lifeline_shim_lib${_name} PRIVATE -s -Wl,-z,noseparate-code -Wl,-z,norelro
+                      -Wl,-soname,lib${_name}.so -Wl,--no-as-needed)
 endforeach()
 target_link_libraries(lifeline_shim_libssl PRIVATE lifeline_stand_in_ssl)
 target_link_libraries(lifeline_shim_libcrypto PRIVATE lifeline_stand_in_crypto)
