@@ -131,8 +131,13 @@ deb() {
     grep -qx 'LIFELINE_BOARDS_DIR=\\"/usr/share/lifeline/boards\\"' ||
     die "the binary's LIFELINE_BOARDS_DIR is not /usr/share/lifeline/boards"
 
-  # The systemd unit (bookworm still installs units under /lib).
-  install -D -m 0644 "$ROOT/systemd/lifeline.service" "$stage/lib/systemd/system/lifeline.service"
+  # The systemd units (bookworm still installs units under /lib). lifeline-exclusivity is
+  # shipped but never enabled by the maintainer scripts: the operator enables it once the
+  # [exclusivity] roles are configured (docs/packaging.md, docs/exclusivity.md).
+  local unit
+  for unit in lifeline.service lifeline-exclusivity.service; do
+    install -D -m 0644 "$ROOT/systemd/$unit" "$stage/lib/systemd/system/$unit"
+  done
   # The default configuration: the documented example, every key at its default.
   install -D -m 0644 "$ROOT/docs/examples/lifeline.toml" "$stage/etc/lifeline/lifeline.toml"
   if [[ -n ${LIFELINE_DEB_CONFFILE_NOTE:-} ]]; then
@@ -141,18 +146,20 @@ deb() {
   echo /etc/lifeline/lifeline.toml >"$stage/DEBIAN/conffiles"
 
   # Documentation: README and docs/ (compressed when larger than 4 KiB, as Debian does,
-  # except README.md which the unit's Documentation= names), examples, man pages.
+  # except the files a unit's Documentation= names: README.md, exclusivity.md), examples,
+  # man pages.
   local doc=$stage/usr/share/doc/lifeline f
   install -d "$doc/examples"
   install -m 0644 "$ROOT/README.md" "$doc/README.md"
   for f in "$ROOT"/docs/*.md; do
-    if (($(stat -c %s "$f") > 4096)); then
+    if (($(stat -c %s "$f") > 4096)) && [[ $(basename "$f") != exclusivity.md ]]; then
       gz "$f" "$doc/$(basename "$f").gz"
     else
       install -m 0644 "$f" "$doc/"
     fi
   done
-  install -m 0644 "$ROOT/systemd/app-lockout.conf.example" "$doc/examples/"
+  install -m 0644 "$ROOT/systemd/app-lockout.conf.example" \
+    "$ROOT/systemd/exclusivity-before-app.conf.example" "$doc/examples/"
   gz "$ROOT/docs/examples/lifeline.toml" "$doc/examples/lifeline.toml.gz"
   install -m 0644 "$HERE/debian/copyright" "$doc/copyright"
   # A native package: the changelog is changelog.gz, its top entry this version.

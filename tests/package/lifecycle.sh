@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The package's life in a fresh Debian bookworm chroot (tests/package/chroot.sh):
-# install, files and conffile, enablement without touching other units, the binary runs
-# and finds its boards, a clean stop disarms the (sim) watchdog, systemd-analyze verify,
-# an upgrade that keeps a modified conffile, remove, purge.
+# install, files and conffile, enablement without touching other units (the shipped
+# lifeline-exclusivity.service stays disabled until the operator enables it), the binary
+# runs and finds its boards, a clean stop disarms the (sim) watchdog, systemd-analyze
+# verify of both units, an upgrade that keeps a modified conffile, remove, purge.
 #   tests/package/lifecycle.sh V1.deb V2.deb     (as root; V2 ships a changed conffile)
 # Every step asserts an observable outcome; the first failure ends the test (exit 1).
 # The chroot runs in its own mount namespace (unshare), so /proc is unmounted with it.
@@ -50,19 +51,34 @@ v1=$(dpkg-deb -f "$V1" Version)
 [[ $(in_chroot dpkg-query -W -f='${Version}' lifeline) == "$v1" ]] || fail "version is not $v1"
 ok "dpkg -i installs $v1 with no missing dependency"
 
-for f in /usr/bin/lifeline /lib/systemd/system/lifeline.service /etc/lifeline/lifeline.toml \
+for f in /usr/bin/lifeline /lib/systemd/system/lifeline.service \
+  /lib/systemd/system/lifeline-exclusivity.service /etc/lifeline/lifeline.toml \
   /usr/share/lifeline/boards/pi4.toml /usr/share/lifeline/boards/pi5.toml \
   /usr/share/lifeline/boards/sim.toml /usr/share/man/man8/lifeline.8.gz \
   /usr/share/man/man5/lifeline.toml.5.gz /usr/share/doc/lifeline/copyright \
-  /usr/share/doc/lifeline/changelog.gz /usr/share/doc/lifeline/README.md; do
+  /usr/share/doc/lifeline/changelog.gz /usr/share/doc/lifeline/README.md \
+  /usr/share/doc/lifeline/examples/exclusivity-before-app.conf.example; do
   [[ -f $R$f ]] || fail "missing $f"
 done
+for f in lifeline.service lifeline-exclusivity.service; do
+  cmp -s "$R/lib/systemd/system/$f" "$HERE/../../systemd/$f" || fail "$f is not systemd/$f"
+done
+cmp -s "$R/usr/share/doc/lifeline/examples/exclusivity-before-app.conf.example" \
+  "$HERE/../../systemd/exclusivity-before-app.conf.example" ||
+  fail "the exclusivity drop-in example is not systemd/exclusivity-before-app.conf.example"
 [[ -x $R/usr/bin/lifeline ]] || fail "/usr/bin/lifeline not executable"
 in_chroot dpkg-query -W -f='${Conffiles}\n' lifeline | grep -q '^ /etc/lifeline/lifeline.toml ' ||
   fail "/etc/lifeline/lifeline.toml is not a conffile"
 cmp -s "$R/etc/lifeline/lifeline.toml" "$HERE/../../docs/examples/lifeline.toml" ||
   fail "the default configuration is not docs/examples/lifeline.toml"
-ok "binary, unit, conffile, boards, man pages, docs installed"
+# A unit's Documentation=file://... must name a file the package installed.
+for f in lifeline.service lifeline-exclusivity.service; do
+  for d in $(sed -n 's/^Documentation=//p' "$R/lib/systemd/system/$f" | tr ' ' '\n' |
+    sed -n 's|^file://||p'); do
+    [[ -f $R$d ]] || fail "$f names Documentation file://$d, which is not installed"
+  done
+done
+ok "binary, both units, conffile, boards, man pages, docs, examples installed"
 
 [[ -d $R/var/lib/lifeline && $(stat -c %a "$R/var/lib/lifeline") == 750 ]] ||
   fail "state dir /var/lib/lifeline missing or not 0750"
@@ -77,13 +93,20 @@ removed=$(comm -23 <(echo "$before") <(echo "$after"))
 [[ -z $removed ]] || fail "install removed links: [$removed]"
 [[ $(readlink "$R/etc/systemd/system/multi-user.target.wants/lifeline.service") == \
   /lib/systemd/system/lifeline.service ]] || fail "the enablement link points elsewhere"
-ok "lifeline.service enabled; no other unit touched"
+# The boot-time exclusivity check is shipped disabled: no link to it, and nothing in
+# deb-systemd-helper's state that an upgrade would turn into one.
+! grep -q lifeline-exclusivity <<<"$after" || fail "install enabled lifeline-exclusivity.service"
+! grep -rqs lifeline-exclusivity "$R/var/lib/systemd/deb-systemd-helper-enabled" ||
+  fail "deb-systemd-helper was told to enable lifeline-exclusivity.service"
+ok "lifeline.service enabled; lifeline-exclusivity.service not; no other unit touched"
 
-# The unit file is valid for this systemd (bookworm's 252), with the binary in place.
-in_chroot systemd-analyze verify /lib/systemd/system/lifeline.service >"$work/verify.log" 2>&1 ||
-  { cat "$work/verify.log"; fail "systemd-analyze verify"; }
-[[ ! -s $work/verify.log ]] || { cat "$work/verify.log"; fail "systemd-analyze verify printed warnings"; }
-ok "systemd-analyze verify lifeline.service: clean"
+# The unit files are valid for this systemd (bookworm's 252), with the binary in place.
+for f in lifeline.service lifeline-exclusivity.service; do
+  in_chroot systemd-analyze verify "/lib/systemd/system/$f" >"$work/verify.log" 2>&1 ||
+    { cat "$work/verify.log"; fail "systemd-analyze verify $f"; }
+  [[ ! -s $work/verify.log ]] || { cat "$work/verify.log"; fail "systemd-analyze verify $f printed warnings"; }
+done
+ok "systemd-analyze verify lifeline.service lifeline-exclusivity.service: clean"
 
 # The installed binary runs with the installed libraries and configuration...
 in_chroot lifeline check-config /etc/lifeline/lifeline.toml >"$work/check.log" 2>&1 ||
@@ -126,13 +149,22 @@ cmp -s "$R/etc/lifeline/lifeline.toml.dpkg-dist" <(dpkg-deb --fsys-tarfile "$V1"
   fail "v2 did not ship a changed conffile (the test would prove nothing)"
 [[ -L $R/etc/systemd/system/multi-user.target.wants/lifeline.service ]] ||
   fail "the upgrade dropped the enablement"
-ok "upgrade $v1 -> $v2 keeps the modified conffile, new one as .dpkg-dist, still enabled"
+[[ $(links) == "$after" ]] || fail "the upgrade changed systemd links: [$(diff <(echo "$after") <(links) | sed -n 's/^[<>] //p' | paste -sd' ')]"
+ok "upgrade $v1 -> $v2 keeps the modified conffile, new one as .dpkg-dist, still enabled, lifeline-exclusivity still disabled"
+
+# --- the operator enables the boot-time exclusivity check ------------------------------------
+in_chroot systemctl enable lifeline-exclusivity.service >"$work/enable.log" 2>&1 ||
+  { cat "$work/enable.log"; fail "systemctl enable lifeline-exclusivity.service"; }
+[[ -L $R/etc/systemd/system/multi-user.target.wants/lifeline-exclusivity.service ]] ||
+  fail "systemctl enable lifeline-exclusivity.service made no multi-user.target link"
+ok "the operator can enable lifeline-exclusivity.service (WantedBy=multi-user.target)"
 
 # --- remove ----------------------------------------------------------------------------------
 in_chroot dpkg -r lifeline >"$work/remove.log" 2>&1 || { cat "$work/remove.log"; fail "dpkg -r"; }
 [[ $(status_of) == "rc " ]] || fail "status after remove: '$(status_of)'"
-[[ ! -e $R/usr/bin/lifeline && ! -e $R/lib/systemd/system/lifeline.service ]] ||
-  fail "dpkg -r left the binary or the unit"
+[[ ! -e $R/usr/bin/lifeline && ! -e $R/lib/systemd/system/lifeline.service &&
+  ! -e $R/lib/systemd/system/lifeline-exclusivity.service ]] ||
+  fail "dpkg -r left the binary or a unit"
 [[ -f $R/etc/lifeline/lifeline.toml && -d $R/var/lib/lifeline ]] ||
   fail "dpkg -r removed the configuration or the state"
 ok "dpkg -r: binary and unit gone, configuration and state kept"
@@ -146,5 +178,5 @@ in_chroot dpkg -P lifeline >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; f
 [[ $(links) == "$before" ]] || fail "purge left systemd links: $(comm -13 <(echo "$before") <(links))"
 ! grep -rqs lifeline "$R/var/lib/systemd/deb-systemd-helper-enabled" "$R/var/lib/systemd/deb-systemd-helper-masked" ||
   fail "deb-systemd-helper still remembers lifeline"
-ok "dpkg -P: configuration, state, password, enablement and mask all gone"
+ok "dpkg -P: configuration, state, password, both units' enablement and the mask all gone"
 echo "PASS: install, upgrade, remove, purge"
