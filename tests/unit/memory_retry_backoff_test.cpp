@@ -24,14 +24,14 @@ TEST(MemoryRetryBackoff, DueAtOnceBeforeAnyFailure) {
 
 TEST(MemoryRetryBackoff, WaitsDoubleFromOneSecondAndStopAtSixtySeconds) {
   RetryBackoff backoff;
-  std::vector<long> waits;
+  std::vector<seconds::rep> waits;
   hal::MonoTime now = t0;
   for (int i = 0; i < 9; ++i) {
     backoff.failed(now);
     waits.push_back(std::chrono::duration_cast<seconds>(backoff.wait()).count());
     now = *backoff.next_attempt();
   }
-  EXPECT_EQ(waits, (std::vector<long>{1, 2, 4, 8, 16, 32, 60, 60, 60}));
+  EXPECT_EQ(waits, (std::vector<seconds::rep>{1, 2, 4, 8, 16, 32, 60, 60, 60}));
   EXPECT_EQ(backoff.failures(), 9U);
 }
 
