@@ -318,6 +318,10 @@ Status SystemdUnits::mask(const std::string& unit, MaskDone done) {
     if (sd_bus_message_is_method_error(m, nullptr) != 0) {
       return (*finish)(MaskResult{false, failed(m, "MaskUnitFiles")});
     }
+    // The unit files changed. The agent would also hear UnitFilesChanged, but the one-shot
+    // `exclusivity check` follows no signals: its re-check after the mask read the unit
+    // as still enabled (seen in vm_duplicates' boot check).
+    cache_.forget_all();
     const int r = call(bus_, kManagerPath, kManager, "Reload", no_args, verify);
     if (r < 0) (*finish)(MaskResult{false, "masked, but Reload: " + errno_text(r)});
   };
