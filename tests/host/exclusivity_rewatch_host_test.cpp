@@ -8,10 +8,7 @@
 #include <chrono>
 #include <string>
 
-#include "support/fake_unit_manager.hpp"
-#include "support/memory_rig.hpp"
-#include "support/process.hpp"
-#include "support/system_bus.hpp"
+#include "support/systemd_agent_fixture.hpp"
 
 namespace lifeline::test {
 namespace {
@@ -37,23 +34,13 @@ FakeService running(const std::string& name, std::uint32_t pid) {
   return s;
 }
 
-class ExclusivityRewatchHost : public ::testing::Test {
+class ExclusivityRewatchHost : public SystemdAgentFixture {
  protected:
-  void SetUp() override { bus_ = std::make_unique<DBusDaemon>(bus_dir_.path()); }
   void start_systemd() {
-    systemd_ = std::make_unique<FakeUnitManager>(bus_->address());
-    ASSERT_TRUE(systemd_->ok()) << bus_->log();
+    SystemdAgentFixture::start_systemd();
     systemd_->add(running("avatar-tank.service", 3000));
   }
-  void start_agent() {
-    config_ = write_sim_config(dir_, stop_role());
-    agent_ = std::make_unique<AgentProcess>(config_, dir_.file("agent.log"));
-    agent_->set_env({"DBUS_SYSTEM_BUS_ADDRESS=" + bus_->address()});
-    agent_->start();
-  }
-  nlohmann::json exclusivity_status() {
-    return agent_status(config_).value("exclusivity", nlohmann::json::object());
-  }
+  void start_agent() { launch_agent(stop_role()); }
   // A duplicate announced now is stopped: lifeline reads the units again on its signal.
   void expect_duplicate_stopped(const std::string& unit, std::uint32_t pid) {
     systemd_->add_and_announce(running(unit, pid));
@@ -61,13 +48,6 @@ class ExclusivityRewatchHost : public ::testing::Test {
         eventually([&] { return !systemd_->calls_starting("StopUnit " + unit).empty(); }, 10s))
         << agent_->output();
   }
-
-  TempDir bus_dir_;
-  TempDir dir_;
-  std::unique_ptr<DBusDaemon> bus_;
-  std::unique_ptr<FakeUnitManager> systemd_;
-  std::string config_;
-  std::unique_ptr<AgentProcess> agent_;
 };
 
 TEST_F(ExclusivityRewatchHost, StartedBeforeTheBusItFollowsTheSignalsOnceTheBusIsUp) {

@@ -19,10 +19,7 @@
 #include <string>
 #include <thread>
 
-#include "support/fake_unit_manager.hpp"
-#include "support/memory_rig.hpp"
-#include "support/process.hpp"
-#include "support/system_bus.hpp"
+#include "support/systemd_agent_fixture.hpp"
 
 namespace lifeline::test {
 namespace {
@@ -57,31 +54,24 @@ nlohmann::json fields(const nlohmann::json& events, int index) {
   return index < 0 ? nlohmann::json::object() : events[static_cast<std::size_t>(index)]["fields"];
 }
 
-class ExclusivityUnitsHost : public ::testing::Test {
+class ExclusivityUnitsHost : public SystemdAgentFixture {
  protected:
   void SetUp() override {
-    bus_ = std::make_unique<DBusDaemon>(bus_dir_.path());
+    SystemdAgentFixture::SetUp();
     ASSERT_TRUE(bus_->start()) << bus_->log();
-    systemd_ = std::make_unique<FakeUnitManager>(bus_->address());
-    ASSERT_TRUE(systemd_->ok()) << bus_->log();
+    ASSERT_NO_FATAL_FAILURE(start_systemd());
     // The owner runs the role's binary too: never a duplicate.
     systemd_->add(service("avatar-tank.service", "active", "enabled", "enabled", kMediamtx, 3000));
     systemd_->add(service("ssh.service", "active", "enabled", "enabled", "/usr/sbin/sshd", 900));
   }
   // Starts lifeline and waits until its first check is done and it subscribed.
   void start_agent(const std::string& mode) {
-    config_ = write_sim_config(dir_, role(mode, units_dir()));
-    agent_ = std::make_unique<AgentProcess>(config_, dir_.file("agent.log"));
-    agent_->set_env({"DBUS_SYSTEM_BUS_ADDRESS=" + bus_->address()});
-    agent_->start();
+    launch_agent(role(mode, units_dir()));
     ASSERT_TRUE(agent_->wait_for_output("exclusivity checks follow systemd's unit signals", 15s))
         << agent_->output();
     ASSERT_TRUE(eventually([&] { return systemd_->subscribes() > 0; }, 10s));
-    ASSERT_TRUE(eventually([&] { return status().value("checks", 0) >= 1; }, 10s))
+    ASSERT_TRUE(eventually([&] { return exclusivity_status().value("checks", 0) >= 1; }, 10s))
         << agent_->output();
-  }
-  nlohmann::json status() {
-    return agent_status(config_).value("exclusivity", nlohmann::json::object());
   }
   // The fake's and lifeline's /etc/systemd/system (created on first use).
   std::string units_dir() {
@@ -93,13 +83,6 @@ class ExclusivityUnitsHost : public ::testing::Test {
     agent_->signal(SIGTERM);
     ASSERT_EQ(agent_->wait_exit(10s), 0) << agent_->output();
   }
-
-  TempDir bus_dir_;
-  TempDir dir_;
-  std::unique_ptr<DBusDaemon> bus_;
-  std::unique_ptr<FakeUnitManager> systemd_;
-  std::string config_;
-  std::unique_ptr<AgentProcess> agent_;
 };
 
 TEST_F(ExclusivityUnitsHost, ADuplicateUnitAppearingIsStoppedOnItsSignalNotTheSweep) {
@@ -175,8 +158,9 @@ TEST_F(ExclusivityUnitsHost, MaskModeStopsAndMasksARunningDuplicateAndMasksAPres
   EXPECT_EQ(systemd_->calls_starting("MaskUnitFiles mediamtx.service").size(), 1U);
   EXPECT_TRUE(systemd_->calls_starting("StopUnit avatar-tank").empty());
   // Masked units are no duplicates any more: the fault clears after the reload's check.
-  ASSERT_TRUE(eventually([&] { return status().value("duplicate_count", -1) == 0; }, 10s))
-      << status().dump(1);
+  ASSERT_TRUE(
+      eventually([&] { return exclusivity_status().value("duplicate_count", -1) == 0; }, 10s))
+      << exclusivity_status().dump(1);
   stop_agent();
 
   const auto events = read_events(config_);
@@ -207,7 +191,8 @@ TEST_F(ExclusivityUnitsHost, ReleaseUnmasksRecordsAndIsNotUndoneByTheAgent) {
   // The unmask's UnitFilesChanged and Reloading make the agent check again: it reports the
   // duplicate, but does not mask what an operator released.
   ASSERT_TRUE(agent_->wait_for_output("released (unmasked) by cli uid 0", 10s)) << agent_->output();
-  ASSERT_TRUE(eventually([&] { return status().value("duplicate_count", 0) == 1; }, 10s));
+  ASSERT_TRUE(
+      eventually([&] { return exclusivity_status().value("duplicate_count", 0) == 1; }, 10s));
   std::this_thread::sleep_for(1s);
   EXPECT_EQ(systemd_->calls_starting("MaskUnitFiles").size(), 1U);
   EXPECT_EQ(systemd_->unit_file_state("mediamtx.service"), "enabled");
