@@ -189,4 +189,31 @@ std::string holders_text(const Observation& seen, const RolePort& port) {
   return out.empty() ? "nobody" : out;
 }
 
+OwnerVerdict owner_verdict(const RoleConfig& role, const Observation& seen) {
+  OwnerVerdict verdict;
+  if (role.ports.empty()) {
+    verdict.result = OwnerVerdict::Result::no_ports;
+    verdict.text = "no ports to verify";
+    return verdict;
+  }
+  for (const RolePort& port : role.ports) {
+    const std::string holders = holders_text(seen, port);
+    if (holders != role.unit) verdict.result = OwnerVerdict::Result::not_holding;
+    verdict.text += (verdict.text.empty() ? "" : ", ") + port_text(port) + " held by " + holders;
+  }
+  if (verdict.result == OwnerVerdict::Result::holds) return verdict;
+  const auto owner = std::find_if(seen.units.begin(), seen.units.end(),
+                                  [&](const UnitFact& u) { return u.name == role.unit; });
+  // Only a state systemd reports as not running: "activating" may already hold a port,
+  // and a missing fact (no bus, or the owner not loaded) proves nothing.
+  const bool idle = owner != seen.units.end() &&
+                    (owner->active_state == "inactive" || owner->active_state == "failed" ||
+                     owner->active_state == "deactivating");
+  if (idle) {
+    verdict.result = OwnerVerdict::Result::owner_idle;
+    verdict.text = role.unit + " is " + owner->active_state + " (" + verdict.text + ")";
+  }
+  return verdict;
+}
+
 }  // namespace lifeline::exclusivity

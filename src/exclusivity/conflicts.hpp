@@ -76,4 +76,16 @@ std::vector<Conflict> find_conflicts(const std::vector<RoleConfig>& roles, const
 // The port's holders: unit names, or "PID N" for a process outside any unit; "nobody".
 std::string holders_text(const Observation& seen, const RolePort& port);
 
+// After a duplicate's stop: does the role's owner hold every one of its ports?
+// `owner_idle`: systemd reports the owner not running ("inactive", "failed", ...), as at
+// boot, when the one-shot check runs before the app starts; its ports are then not a
+// finding (they are checked again once it runs). Unknown when there are no unit facts
+// (no bus): the ports decide.
+struct OwnerVerdict {
+  enum class Result : std::uint8_t { holds, not_holding, owner_idle, no_ports };
+  Result result = Result::holds;
+  std::string text;  // "tcp/8554 held by avatar-tank.service, tcp/5000 held by nobody"
+};
+OwnerVerdict owner_verdict(const RoleConfig& role, const Observation& seen);
+
 }  // namespace lifeline::exclusivity

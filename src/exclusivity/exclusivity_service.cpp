@@ -298,20 +298,29 @@ void ExclusivityService::schedule_recheck(const std::string& role_name) {
 }
 
 void ExclusivityService::verify_owner(const RoleConfig& r, const Observation& seen) {
-  bool ok = true;
-  std::string text;
-  for (const RolePort& port : r.ports) {
-    const std::string holders = holders_text(seen, port);
-    ok = ok && holders == r.unit;
-    text += (text.empty() ? "" : ", ") + port_text(port) + " held by " + holders;
+  using Result = OwnerVerdict::Result;
+  const OwnerVerdict verdict = owner_verdict(r, seen);
+  std::string message;
+  std::string ok = "true";
+  switch (verdict.result) {
+    case Result::holds:
+    case Result::no_ports:
+      message = "owner " + r.unit + " holds the ports of role " + r.name + " after the stop: ";
+      break;
+    case Result::not_holding:
+      message = "owner NOT " + r.unit + " holds the ports of role " + r.name + " after the stop: ";
+      ok = "false";
+      break;
+    case Result::owner_idle:  // at boot, before the app: checked again once it runs
+      message = "ports of role " + r.name + " not verified, the owner is not running: ";
+      ok = "not-running";
+      break;
   }
-  if (r.ports.empty()) text = "no ports to verify";
   sink_.record(Event{EventKind::owner_verified,
                      std::nullopt,
-                     ok ? Severity::info : Severity::warning,
-                     std::string(ok ? "owner " : "owner NOT ") + r.unit +
-                         " holds the ports of role " + r.name + " after the stop: " + text,
-                     {{"role", r.name}, {"owner", r.unit}, {"ok", ok ? "true" : "false"}}});
+                     verdict.result == Result::not_holding ? Severity::warning : Severity::info,
+                     message + verdict.text,
+                     {{"role", r.name}, {"owner", r.unit}, {"ok", ok}}});
 }
 
 void ExclusivityService::update_fault() {

@@ -178,5 +178,54 @@ TEST(ExclusivityConflicts, HoldersText) {
   EXPECT_EQ(holders_text(seen, RolePort{PortProto::udp, 1}), "nobody");
 }
 
+TEST(ExclusivityOwnerVerdict, TheOwnerHoldingEveryPortIsVerified) {
+  Observation seen = incident_1024();
+  seen.holders.erase(seen.holders.begin() + 2);  // mediamtx.service stopped
+  const OwnerVerdict verdict = owner_verdict(media_role(), seen);
+  EXPECT_EQ(verdict.result, OwnerVerdict::Result::holds);
+  EXPECT_EQ(verdict.text,
+            "tcp/8554 held by avatar-tank.service, tcp/8888 held by avatar-tank.service, "
+            "udp/8189 held by avatar-tank.service");
+}
+
+TEST(ExclusivityOwnerVerdict, AnotherHolderOrAFreePortIsNotVerified) {
+  Observation seen = incident_1024();
+  EXPECT_EQ(owner_verdict(media_role(), seen).result, OwnerVerdict::Result::not_holding);
+  seen.holders = {{kRtsp, 3019}, {kHls, 3019}};  // udp/8189 free
+  const OwnerVerdict verdict = owner_verdict(media_role(), seen);
+  EXPECT_EQ(verdict.result, OwnerVerdict::Result::not_holding);
+  EXPECT_NE(verdict.text.find("udp/8189 held by nobody"), std::string::npos) << verdict.text;
+}
+
+// At boot the one-shot check runs before the app: nobody holds the ports, and that is not
+// a finding while systemd says the owner is not running.
+TEST(ExclusivityOwnerVerdict, AnOwnerNotRunningIsNotAFinding) {
+  Observation seen;
+  UnitFact owner;
+  owner.name = "avatar-tank.service";
+  for (const char* state : {"inactive", "failed", "deactivating"}) {
+    owner.active_state = state;
+    seen.units = {owner};
+    const OwnerVerdict verdict = owner_verdict(media_role(), seen);
+    EXPECT_EQ(verdict.result, OwnerVerdict::Result::owner_idle) << state;
+    EXPECT_EQ(verdict.text.rfind(std::string("avatar-tank.service is ") + state, 0), 0U)
+        << verdict.text;
+  }
+  // Running (or starting) and not holding them, or no unit facts at all: the ports decide.
+  for (const char* state : {"active", "activating", "reloading"}) {
+    owner.active_state = state;
+    seen.units = {owner};
+    EXPECT_EQ(owner_verdict(media_role(), seen).result, OwnerVerdict::Result::not_holding) << state;
+  }
+  seen.units.clear();
+  EXPECT_EQ(owner_verdict(media_role(), seen).result, OwnerVerdict::Result::not_holding);
+}
+
+TEST(ExclusivityOwnerVerdict, ARoleWithoutPortsHasNothingToVerify) {
+  RoleConfig role = media_role();
+  role.ports.clear();
+  EXPECT_EQ(owner_verdict(role, Observation{}).result, OwnerVerdict::Result::no_ports);
+}
+
 }  // namespace
 }  // namespace lifeline::exclusivity
