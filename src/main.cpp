@@ -66,14 +66,25 @@ int main(int argc, char** argv) {
 
   auto* doctor_cmd = app.add_subcommand(
       "doctor",
-      "audit this robot's configuration (offline checks); exit 0 ok, 1 warning, 2 critical");
-  std::string doctor_root = "/";
-  std::string doctor_app_unit;
-  bool doctor_json = false;
-  doctor_cmd->add_option("--root", doctor_root, "read configuration files under DIR");
-  doctor_cmd->add_option("--app-unit", doctor_app_unit,
-                         "the robot application's unit, e.g. avatar-tank.service");
-  doctor_cmd->add_flag("--json", doctor_json, "JSON output");
+      "audit this robot: lifeline itself, configuration files, what runs; exit 0 ok, "
+      "1 warning, 2 critical");
+  cli::DoctorCommand doctor_command;
+  bool doctor_live = false;
+  bool doctor_offline = false;
+  doctor_cmd->add_option("--root", doctor_command.root, "read configuration files under DIR");
+  doctor_cmd->add_option("--app-unit", doctor_command.app_unit,
+                         "the robot application's unit, e.g. avatar-tank.service (default: "
+                         "[motion.app] unit of lifeline's configuration)");
+  auto* doctor_config = doctor_cmd->add_option(
+      "-c,--config", doctor_command.config_path,
+      "lifeline's configuration to check (default /etc/lifeline/lifeline.toml; with --root, "
+      "only when given)");
+  doctor_cmd->add_flag("--live", doctor_live,
+                       "with --root: also check this host's processes "
+                       "and devices");
+  doctor_cmd->add_flag("--offline", doctor_offline, "configuration files only")
+      ->excludes(doctor_cmd->get_option("--live"));
+  doctor_cmd->add_flag("--json", doctor_command.json, "JSON output");
 
   auto* exclusivity =
       app.add_subcommand("exclusivity", "service exclusivity (docs/exclusivity.md)");
@@ -123,7 +134,12 @@ int main(int argc, char** argv) {
   if (locate->parsed()) return cli::locate(config_path, locate_seconds);
   if (lockout->parsed()) return cli::check_lockout(config_path);
   if (faults->parsed()) return cli::print_faults(faults_markdown);
-  if (doctor_cmd->parsed()) return cli::doctor(doctor_root, doctor_app_unit, doctor_json);
+  if (doctor_cmd->parsed()) {
+    const bool whole_host = doctor_command.root == "/";
+    doctor_command.live = !doctor_offline && (whole_host || doctor_live);
+    if (doctor_config->count() == 0) doctor_command.config_path = whole_host ? config_path : "";
+    return cli::doctor(doctor_command);
+  }
   if (exclusivity_check->parsed()) return cli::exclusivity_check(config_path, enforce);
   if (release->parsed()) return cli::exclusivity_release(config_path, release_unit);
   if (beat->parsed()) {

@@ -34,6 +34,7 @@ Severity start_severity(StartReason reason) {
 
 Agent::~Agent() {
   // Components that call back into others go first; the black box is flushed last.
+  doctor_.reset();  // joins a run still reading files
   rescue_.reset();  // stops the web threads before anything they read goes away
   control_.reset();
   exclusivity_.reset();
@@ -158,6 +159,7 @@ Status Agent::start(Config config) {
   loop_->enable_systemd_watchdog();
   sd_notify(0, "READY=1");
   update_systemd_status();
+  start_doctor();  // after READY: it runs beside the loop and never delays the start
   return ok_status();
 }
 

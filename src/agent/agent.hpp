@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/background_doctor.hpp"
 #include "agent/control_socket.hpp"
 #include "agent/event_loop.hpp"
 #include "agent/recorder.hpp"
@@ -61,6 +62,8 @@ class Agent {
   void before_memory_kill(const memory::ProcessInfo& victim, const std::string& reason);
   nlohmann::json request_unit_job(const std::string& command, const std::string& who);
   void start_rescue();
+  void start_doctor();
+  void record_doctor(const std::vector<doctor::Finding>& findings, std::chrono::microseconds took);
   void on_stop_signal();
   void on_reload_signal();
   void apply_reload(Config next);
@@ -93,6 +96,8 @@ class Agent {
   std::vector<std::unique_ptr<FileCheck>> file_checks_;
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<rescue::RescueService> rescue_;
+  std::unique_ptr<BackgroundDoctor> doctor_;
+  nlohmann::json doctor_status_ = {{"state", "not run"}};
   ResetHistory history_;
   std::string boot_id_;
   std::vector<EventSource> signal_sources_;

@@ -183,6 +183,7 @@ nlohmann::json Agent::status_json() const {
       {"motion", motion_ ? motion_->status() : nlohmann::json(nullptr)},
       {"memory", memory_ ? memory_->status() : nlohmann::json(nullptr)},
       {"exclusivity", exclusivity_ ? exclusivity_->status() : nlohmann::json(nullptr)},
+      {"doctor", doctor_status_},
       {"signals", signals_->status()},
       {"checks", checks},
       {"watchdog",

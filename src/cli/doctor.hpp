@@ -7,8 +7,14 @@
 
 namespace lifeline::cli {
 
-// Runs the offline (file) checks over the tree at `root` ("/" for this machine);
-// `app_unit` ("" to skip) is the unit of the robot's application.
-int doctor(const std::string& root, const std::string& app_unit, bool json);
+struct DoctorCommand {
+  std::string root = "/";   // the configuration files' tree
+  std::string app_unit;     // "" skips the app checks
+  std::string config_path;  // lifeline's configuration; "" skips its check
+  bool live = true;         // running processes and devices too
+  bool json = false;
+};
+
+int doctor(const DoctorCommand& command);
 
 }  // namespace lifeline::cli

@@ -20,10 +20,6 @@ std::vector<std::string> data_lines(const std::string& text) {
   return lines;
 }
 
-Finding ok(std::string id, std::string title, std::string seen = "") {
-  return {std::move(id), std::move(title), std::move(seen), "", "", "", FindingSeverity::ok};
-}
-
 // "0", "off", "0s" and friends switch a systemd time setting off.
 bool time_off(const std::string& value) {
   return value.empty() || value == "off" || value.find_first_not_of("0smin ") == std::string::npos;
@@ -44,7 +40,8 @@ std::vector<Finding> check_swap(const SystemFiles& files) {
     std::vector<std::string> lines = data_lines(*proc);
     for (std::size_t i = 1; i < lines.size(); ++i) active.push_back(lines[i]);  // [0]: header
   }
-  if (!active.empty()) return {ok("swap.ok", "swap is active", "/proc/swaps: " + active.front())};
+  if (!active.empty())
+    return {ok_finding("swap.ok", "swap is active", "/proc/swaps: " + active.front())};
 
   std::vector<std::string> configured;
   if (const auto fstab = files.read("/etc/fstab")) {
@@ -66,8 +63,8 @@ std::vector<Finding> check_swap(const SystemFiles& files) {
   }
   if (!configured.empty()) {
     if (!proc)
-      return {ok("swap.ok", "swap is configured (not active-checked: no /proc/swaps)",
-                 join(configured, "\n"))};
+      return {ok_finding("swap.ok", "swap is configured (not active-checked: no /proc/swaps)",
+                         join(configured, "\n"))};
     return {{"swap.inactive", "swap is configured but not active",
              "/proc/swaps lists no device; configured: " + join(configured, "; "),
              "Configured swap that is not on gives no buffer: the kernel OOM killer acts at the "
@@ -115,7 +112,8 @@ std::vector<Finding> check_watchdog(const SystemFiles& files) {
                         "whichever opens it first wins, and lifeline's hardware reset is lost.",
                         "", std::string("systemctl mask --now ") + unit, FindingSeverity::warning});
   }
-  if (findings.empty()) findings.push_back(ok("watchdog.ok", "nothing else claims /dev/watchdog"));
+  if (findings.empty())
+    findings.push_back(ok_finding("watchdog.ok", "nothing else claims /dev/watchdog"));
   return findings;
 }
 
@@ -135,7 +133,7 @@ std::vector<Finding> check_oom_daemons(const SystemFiles& files) {
          "", std::string("systemctl disable --now ") + unit,
          oomd ? FindingSeverity::info : FindingSeverity::warning});
   }
-  if (findings.empty()) findings.push_back(ok("oom.ok", "no other OOM daemon is enabled"));
+  if (findings.empty()) findings.push_back(ok_finding("oom.ok", "no other OOM daemon is enabled"));
   return findings;
 }
 
@@ -148,7 +146,8 @@ std::vector<Finding> check_journal(const SystemFiles& files) {
   const bool directory = !files.list("/var/log/journal").empty();
   const std::string where = sources.empty() ? "(default)" : "in " + join(sources, ", ");
   if (storage == "persistent" || (storage == "auto" && directory)) {
-    return {ok("journal.ok", "the journal is kept on disk", "Storage=" + storage + " " + where)};
+    return {ok_finding("journal.ok", "the journal is kept on disk",
+                       "Storage=" + storage + " " + where)};
   }
   const bool volatile_setting = storage == "volatile" || storage == "none";
   return {{"journal.volatile", "the journal is lost at every reboot",
@@ -177,7 +176,7 @@ std::vector<Finding> check_ssh(const SystemFiles& files) {
     for (const std::string& dropin : loaded->dropins) seen += ", " + dropin;
     seen += ": OOMScoreAdjust=" + (value ? *value : std::string("(unset)"));
     if (parsed && score <= -500)
-      return {ok("ssh.ok", std::string(name) + " is OOM-protected", seen)};
+      return {ok_finding("ssh.ok", std::string(name) + " is OOM-protected", seen)};
     return {{"ssh.no-oom-protection", std::string(name) + " can be chosen by the OOM killer", seen,
              "When memory runs out sshd is a candidate victim and the robot becomes unreachable: "
              "on 2025-10-23 SSH went down and the owner needed physical access to reboot. "

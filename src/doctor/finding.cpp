@@ -26,6 +26,10 @@ std::string indent_rest(const std::string& text, std::string_view pad) {
 
 }  // namespace
 
+Finding ok_finding(std::string id, std::string title, std::string seen) {
+  return {std::move(id), std::move(title), std::move(seen), "", "", "", FindingSeverity::ok};
+}
+
 std::string_view severity_name(FindingSeverity severity) {
   switch (severity) {
     case FindingSeverity::ok:

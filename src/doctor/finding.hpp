@@ -24,6 +24,9 @@ struct Finding {
 
 [[nodiscard]] std::string_view severity_name(FindingSeverity severity);
 
+// A check that found nothing wrong: what was checked and what was seen.
+[[nodiscard]] Finding ok_finding(std::string id, std::string title, std::string seen = "");
+
 // The process exit code of a doctor run, by the worst severity found:
 //   0  nothing, or only ok/info findings
 //   1  at least one warning (and no critical)

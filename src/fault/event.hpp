@@ -36,6 +36,8 @@ enum class EventKind : std::uint16_t {
   app_started = 20,
   app_exited = 21,
   app_state_changed = 22,
+  doctor_report = 23,         // lifeline doctor at start: the summary
+  doctor_finding = 24,        // one warning or critical finding of it
   memory_level_changed = 30,  // the memory guard (30..39)
   memory_snapshot = 31,
   memory_relief = 32,
@@ -85,6 +87,8 @@ inline constexpr std::array kEventKinds = {
     EventKindInfo{EventKind::app_started, "app_started"},
     EventKindInfo{EventKind::app_exited, "app_exited"},
     EventKindInfo{EventKind::app_state_changed, "app_state_changed"},
+    EventKindInfo{EventKind::doctor_report, "doctor_report"},
+    EventKindInfo{EventKind::doctor_finding, "doctor_finding"},
     EventKindInfo{EventKind::memory_level_changed, "memory_level_changed"},
     EventKindInfo{EventKind::memory_snapshot, "memory_snapshot"},
     EventKindInfo{EventKind::memory_relief, "memory_relief"},

@@ -339,18 +339,25 @@ TEST(DoctorFinding, JsonShapeAndText) {
   EXPECT_NE(text.find("2 checks: 1 critical, 0 warning, 0 info, 1 ok"), std::string::npos);
 }
 
+// Offline (--root without --live or --config): the two families it cannot see say so.
 TEST(DoctorCli, ExitCodesAndJsonOnFixtures) {
+  const auto offline = [](const std::string& tree, const std::string& app, bool json) {
+    return cli::doctor(cli::DoctorCommand{fixture(tree), app, "", false, json});
+  };
   testing::internal::CaptureStdout();
-  EXPECT_EQ(cli::doctor(fixture("healthy"), "avatar-tank.service", true), 0);
+  EXPECT_EQ(offline("healthy", "avatar-tank.service", true), 0);
   const nlohmann::json j = nlohmann::json::parse(testing::internal::GetCapturedStdout());
   EXPECT_EQ(j["exit_code"], 0);
-  EXPECT_EQ(j["findings"].size(), 7U);
+  ASSERT_EQ(j["findings"].size(), 9U);
+  EXPECT_EQ(j["findings"][0]["id"], "lifeline.not-checked");
+  EXPECT_EQ(j["findings"][8]["id"], "live.not-checked");
+  EXPECT_EQ(j["live"], false);
   testing::internal::CaptureStdout();
-  EXPECT_EQ(cli::doctor(fixture("incident-2025-10-25"), "avatar-tank.service", false), 2);
+  EXPECT_EQ(offline("incident-2025-10-25", "avatar-tank.service", false), 2);
   const std::string text = testing::internal::GetCapturedStdout();
   EXPECT_NE(text.find("systemctl mask --now mediamtx.service"), std::string::npos);
   testing::internal::CaptureStdout();
-  EXPECT_EQ(cli::doctor(fixture("healthy"), "", false), 0);  // app.not-checked is info
+  EXPECT_EQ(offline("healthy", "", false), 0);  // app.not-checked is info
   testing::internal::GetCapturedStdout();
 }
 
