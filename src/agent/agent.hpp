@@ -63,7 +63,7 @@ class Agent {
   nlohmann::json request_unit_job(const std::string& command, const std::string& who);
   void start_rescue();
   void start_doctor();
-  void record_doctor(const std::vector<doctor::Finding>& findings, std::chrono::microseconds took);
+  void record_doctor(const DoctorResult& result);
   void on_stop_signal();
   void on_reload_signal();
   void apply_reload(Config next);

@@ -34,9 +34,8 @@ void Agent::start_doctor() {
   request.live = true;
   request.self = ::getpid();
   doctor_ = std::make_unique<BackgroundDoctor>();
-  if (auto started = doctor_->start(
-          *loop_, std::move(request),
-          [this](const auto& findings, auto took) { record_doctor(findings, took); });
+  if (auto started = doctor_->start(*loop_, std::move(request),
+                                    [this](const DoctorResult& result) { record_doctor(result); });
       !started) {
     doctor_status_ = {{"state", "failed"}, {"error", started.error().message}};
     recorder_->record(Event{EventKind::doctor_report,
@@ -50,8 +49,9 @@ void Agent::start_doctor() {
   doctor_status_ = {{"state", "running"}};
 }
 
-void Agent::record_doctor(const std::vector<doctor::Finding>& findings,
-                          std::chrono::microseconds took) {
+void Agent::record_doctor(const DoctorResult& result) {
+  const std::vector<doctor::Finding>& findings = result.findings;
+  const auto took = result.took;
   const nlohmann::json summary = doctor::to_json(findings);
   std::vector<std::string> problems;
   auto worst = doctor::FindingSeverity::ok;
@@ -83,7 +83,8 @@ void Agent::record_doctor(const std::vector<doctor::Finding>& findings,
                            {"info", count("info")},
                            {"ok", count("ok")},
                            {"findings", ids},
-                           {"took_ms", std::to_string(took.count() / 1000)}}});
+                           {"took_ms", std::to_string(took.count() / 1000)},
+                           {"priority", result.priority}}});
   doctor_status_ = {{"state", "done"},
                     {"summary", counts},
                     {"exit_code", summary["exit_code"]},

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -15,10 +16,15 @@
 
 namespace lifeline {
 
+struct DoctorResult {
+  std::vector<doctor::Finding> findings;
+  std::chrono::microseconds took{0};
+  std::string priority;  // the worker's, as it ran: "SCHED_OTHER nice 19"
+};
+
 class BackgroundDoctor {
  public:
-  using Done = std::function<void(const std::vector<doctor::Finding>& findings,
-                                  std::chrono::microseconds took)>;
+  using Done = std::function<void(const DoctorResult& result)>;
   BackgroundDoctor() = default;
   BackgroundDoctor(const BackgroundDoctor&) = delete;
   BackgroundDoctor& operator=(const BackgroundDoctor&) = delete;
@@ -35,8 +41,7 @@ class BackgroundDoctor {
   EventSource wake_source_;
   Done done_;
   // Written by the worker before it wakes the loop; read by the loop after join().
-  std::vector<doctor::Finding> findings_;
-  std::chrono::microseconds took_{0};
+  DoctorResult result_;
 };
 
 }  // namespace lifeline

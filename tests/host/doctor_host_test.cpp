@@ -190,7 +190,8 @@ TEST(DoctorHost, TheAgentRunsDoctorAtStartAndRecordsWhatItFound) {
   TempDir dir;
   FakeApp earlyoom(dir.file("earlyoom.pid"), {named_sleep(dir, "earlyoom"), "100000"});
   earlyoom.start();
-  const std::string config = write_sim_config(dir, "");
+  // A real-time loop: the audit thread must not inherit SCHED_FIFO from it.
+  const std::string config = write_sim_config(dir, "realtime_priority = 10\n");
   AgentProcess agent(config, dir.file("out.log"));
   agent.start();
   ASSERT_TRUE(agent.wait_for_output("doctor_report", 60s)) << agent.output();
@@ -202,6 +203,12 @@ TEST(DoctorHost, TheAgentRunsDoctorAtStartAndRecordsWhatItFound) {
   const std::string ids = fields.value("findings", "");
   EXPECT_NE(ids.find("lifeline.sim-board"), std::string::npos) << ids;
   EXPECT_NE(ids.find("oom.other-daemon-running"), std::string::npos) << ids;
+  const int started = find_event(events, "agent_started");
+  ASSERT_GE(started, 0);
+  EXPECT_EQ(events[static_cast<std::size_t>(started)]["fields"].value("realtime", ""),
+            "SCHED_FIFO 10")
+      << "this machine refuses SCHED_FIFO: the inheritance is not tested";
+  EXPECT_EQ(fields.value("priority", ""), "SCHED_OTHER nice 19");
   const int finding = find_event(events, "doctor_finding", "id", "oom.other-daemon-running");
   ASSERT_GE(finding, 0) << events.dump(1);
   EXPECT_NE(events[static_cast<std::size_t>(finding)]["fields"]

@@ -14,6 +14,7 @@ import time
 # Skip is run.py's too: a scenario raises it when its capability is missing.
 from helpers import Skip, boot, check, fault_names, guest_now_us, note, status, wait_until  # noqa: F401
 from probe import BannerProber, decode_blink_codes
+from scenarios_doctor import doctor_on_real_devices
 from scenarios_exclusivity import scenario_duplicates
 from scenarios_memory import (scenario_kernel_kill_recorded, scenario_memory_psi,
                               scenario_memory_pressure, scenario_memory_three_arms,
@@ -157,6 +158,7 @@ def scenario_boot(vm):
     check('"lifeline"' in info, f"no line held by lifeline: {info}")
     note("gpio-sim chip 'gpio-sim' with lines held by consumer lifeline")
     check(not vm.qmp.named("WATCHDOG"), "a WATCHDOG event during a healthy boot")
+    doctor_on_real_devices(vm)
 
 
 def scenario_clean_stop(vm):
