@@ -71,12 +71,13 @@ int main(int argc, char** argv) {
   cli::DoctorCommand doctor_command;
   bool doctor_live = false;
   bool doctor_offline = false;
-  doctor_cmd->add_option("--root", doctor_command.root, "read configuration files under DIR");
-  doctor_cmd->add_option("--app-unit", doctor_command.app_unit,
+  doctor_cmd->add_option("--root", doctor_command.request.root,
+                         "read configuration files under DIR");
+  doctor_cmd->add_option("--app-unit", doctor_command.request.app_unit,
                          "the robot application's unit, e.g. avatar-tank.service (default: "
                          "[motion.app] unit of lifeline's configuration)");
   auto* doctor_config = doctor_cmd->add_option(
-      "-c,--config", doctor_command.config_path,
+      "-c,--config", doctor_command.request.config_path,
       "lifeline's configuration to check (default /etc/lifeline/lifeline.toml; with --root, "
       "only when given)");
   doctor_cmd->add_flag("--live", doctor_live,
@@ -135,9 +136,10 @@ int main(int argc, char** argv) {
   if (lockout->parsed()) return cli::check_lockout(config_path);
   if (faults->parsed()) return cli::print_faults(faults_markdown);
   if (doctor_cmd->parsed()) {
-    const bool whole_host = doctor_command.root == "/";
-    doctor_command.live = !doctor_offline && (whole_host || doctor_live);
-    if (doctor_config->count() == 0) doctor_command.config_path = whole_host ? config_path : "";
+    const bool whole_host = doctor_command.request.root == "/";
+    doctor_command.request.live = !doctor_offline && (whole_host || doctor_live);
+    if (doctor_config->count() == 0)
+      doctor_command.request.config_path = whole_host ? config_path : "";
     return cli::doctor(doctor_command);
   }
   if (exclusivity_check->parsed()) return cli::exclusivity_check(config_path, enforce);

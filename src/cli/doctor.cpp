@@ -4,22 +4,21 @@
 
 #include <iostream>
 
-#include "doctor/doctor_run.hpp"
-
 namespace lifeline::cli {
 
 int doctor(const DoctorCommand& command) {
-  const std::vector<doctor::Finding> findings = doctor::run_doctor(
-      {command.root, command.app_unit, command.config_path, command.live, ::getpid()});
+  doctor::DoctorRequest request = command.request;
+  request.self = ::getpid();
+  const std::vector<doctor::Finding> findings = doctor::run_doctor(request);
   if (command.json) {
     nlohmann::json out = doctor::to_json(findings);
-    out["root"] = command.root;
-    out["live"] = command.live;
-    out["config"] = command.config_path;
+    out["root"] = request.root;
+    out["live"] = request.live;
+    out["config"] = request.config_path;
     std::cout << out.dump(2) << "\n";
   } else {
-    std::cout << "lifeline doctor: configuration files under " << command.root
-              << (command.live ? ", running processes and devices of this host"
+    std::cout << "lifeline doctor: configuration files under " << request.root
+              << (request.live ? ", running processes and devices of this host"
                                : " (offline: nothing running was looked at)")
               << "\n";
     std::cout << doctor::render_text(findings);

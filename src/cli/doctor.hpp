@@ -3,15 +3,12 @@
 // 0 ok/info only, 1 a warning, 2 a critical finding (doctor::exit_code_for).
 #pragma once
 
-#include <string>
+#include "doctor/doctor_run.hpp"
 
 namespace lifeline::cli {
 
 struct DoctorCommand {
-  std::string root = "/";   // the configuration files' tree
-  std::string app_unit;     // "" skips the app checks
-  std::string config_path;  // lifeline's configuration; "" skips its check
-  bool live = true;         // running processes and devices too
+  doctor::DoctorRequest request;  // `self` is filled in by doctor()
   bool json = false;
 };
 

@@ -114,6 +114,24 @@ std::string base_name(const std::string& path) {
   return std::filesystem::path(path).filename().string();
 }
 
+// A device another process has open is busy: lifeline could not have it alone.
+void mark_held(std::vector<DeviceFact>& devices,
+               const std::vector<std::pair<std::size_t, std::string>>& by_path, pid_t self) {
+  std::vector<std::string> paths;
+  paths.reserve(by_path.size());
+  for (const auto& [index, real] : by_path) paths.push_back(real);
+  const auto holders = open_file_holders(paths, self);
+  for (const auto& [index, real] : by_path) {
+    const auto found = holders.find(real);
+    DeviceFact& device = devices[index];
+    if (found == holders.end() || device.state != DeviceState::ok) continue;
+    device.state = DeviceState::busy;
+    std::string who;
+    for (const std::string& h : found->second) who += (who.empty() ? "" : ", ") + h;
+    device.detail += (device.detail.empty() ? "held by " : ", held by ") + who;
+  }
+}
+
 // The kernel console= that names `serial` (or, live, the device it links to), or "".
 std::string console_on(const SystemFiles& files, const std::string& serial, bool live) {
   std::string real = serial;
@@ -181,19 +199,7 @@ SelfFacts gather_self_facts(const SystemFiles& files, const SelfFactsRequest& re
     if (line != nullptr && line->has_value()) facts.devices.push_back(line_device(role, **line));
   }
 
-  std::vector<std::string> paths;
-  for (const auto& [index, real] : by_path) paths.push_back(real);
-  const auto holders = open_file_holders(paths, request.self);
-  for (const auto& [index, real] : by_path) {
-    const auto found = holders.find(real);
-    if (found == holders.end() || facts.devices[index].state != DeviceState::ok) continue;
-    facts.devices[index].state = DeviceState::busy;
-    std::string who;
-    for (const std::string& h : found->second) who += (who.empty() ? "" : ", ") + h;
-    facts.devices[index].detail +=
-        (facts.devices[index].detail.empty() ? "held by " : ", held by ") + who;
-  }
-
+  mark_held(facts.devices, by_path, request.self);
   return facts;
 }
 

@@ -93,14 +93,7 @@ TEST(DoctorHost, LifelinesOwnDevicesMissingHeldByAnotherOrInRam) {
   char shm_template[] = "/dev/shm/lifeline-doctor-XXXXXX";  // tmpfs: lost at reboot
   ASSERT_NE(::mkdtemp(shm_template), nullptr);
   const std::string state_dir = shm_template;
-  write_file(dir.file("board.toml"),
-             "description = \"linux board, partly absent\"\nhal = \"linux\"\n"
-             "[watchdog]\ndevice = \"" +
-                 dir.file("no-watchdog") +
-                 "\"\nmax_timeout_s = 15\n"
-                 "[motor_enable]\nchip = \"lifeline-test-no-such-chip\"\nline = 22\n"
-                 "[motor_serial]\ndevice = \"" +
-                 dir.file("motor-serial") + "\"\nbaud = 115200\n");
+  write_absent_linux_board(dir);
   write_file(dir.file("lifeline.toml"),
              "[agent]\nboard = \"" + dir.file("board.toml") + "\"\nstate_dir = \"" + state_dir +
                  "\"\n[motion]\nenabled = true\nprotocol = \"sabertooth-packetized\"\n"

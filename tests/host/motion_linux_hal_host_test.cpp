@@ -16,14 +16,7 @@ TEST(MotionLinuxHalHost, UnusableOutputsAreClearFaultsAndLifelineKeepsRunning) {
   TempDir dir;
   MotorPort port(dir.file("motor-serial"));
   FakeApp app(dir.file("app.pid"));
-  write_file(dir.file("board.toml"),
-             "description = \"linux board without GPIO\"\nhal = \"linux\"\n"
-             "[watchdog]\ndevice = \"" +
-                 dir.file("no-watchdog") +
-                 "\"\nmax_timeout_s = 15\n"
-                 "[motor_enable]\nchip = \"lifeline-test-no-such-chip\"\nline = 22\n"
-                 "[motor_serial]\ndevice = \"" +
-                 dir.file("motor-serial") + "\"\nbaud = 115200\n");
+  write_absent_linux_board(dir);
   auto text =
       read_file(write_sim_config(dir,
                                  "[motion]\nenabled = true\nprotocol = \"sabertooth-packetized\"\n"

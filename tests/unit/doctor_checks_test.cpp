@@ -342,7 +342,7 @@ TEST(DoctorFinding, JsonShapeAndText) {
 // Offline (--root without --live or --config): the two families it cannot see say so.
 TEST(DoctorCli, ExitCodesAndJsonOnFixtures) {
   const auto offline = [](const std::string& tree, const std::string& app, bool json) {
-    return cli::doctor(cli::DoctorCommand{fixture(tree), app, "", false, json});
+    return cli::doctor(cli::DoctorCommand{{fixture(tree), app, "", false, 0}, json});
   };
   testing::internal::CaptureStdout();
   EXPECT_EQ(offline("healthy", "avatar-tank.service", true), 0);

@@ -134,4 +134,16 @@ long long monotonic_now_ns() {
       .count();
 }
 
+std::string write_absent_linux_board(const TempDir& dir) {
+  write_file(dir.file("board.toml"),
+             "description = \"linux board without GPIO\"\nhal = \"linux\"\n"
+             "[watchdog]\ndevice = \"" +
+                 dir.file("no-watchdog") +
+                 "\"\nmax_timeout_s = 15\n"
+                 "[motor_enable]\nchip = \"lifeline-test-no-such-chip\"\nline = 22\n"
+                 "[motor_serial]\ndevice = \"" +
+                 dir.file("motor-serial") + "\"\nbaud = 115200\n");
+  return dir.file("board.toml");
+}
+
 }  // namespace lifeline::test

@@ -54,6 +54,11 @@ class FakeApp {
 int sim_line_value(const TempDir& dir, const std::string& role);
 std::vector<std::pair<long long, int>> sim_line_edges(const TempDir& dir, const std::string& role);
 
+// A Linux-HAL board with what this machine lacks: a watchdog at DIR/no-watchdog, the motor
+// enable line on a GPIO chip that does not exist, the motor port at DIR/motor-serial (a
+// MotorPort's link). Returns its path (DIR/board.toml).
+std::string write_absent_linux_board(const TempDir& dir);
+
 bool contains(const std::vector<std::uint8_t>& haystack, const std::vector<std::uint8_t>& needle);
 long long monotonic_now_ns();
 
