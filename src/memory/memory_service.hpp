@@ -99,8 +99,11 @@ class MemoryService {
     // A failed registration is tried again by this back-off, not at every sample; it
     // starts over when the cgroup goes away (a new cgroup is tried at once).
     RetryBackoff psi_retry;
-    std::string psi_error;         // the last failed registration's reason; "" once registered
-    std::uint32_t psi_failed = 0;  // failed registrations since the last one that worked
+    std::string psi_error;  // the last failed registration's reason; "" once registered
+    // Failed registrations since the last one that worked. Not psi_retry.failures(): the
+    // back-off starts over when the cgroup is re-created, this count does not, so the
+    // "registered after N failed attempts" record tells the whole outage.
+    std::uint32_t psi_failed = 0;
     // A unit watch: its cgroup as systemd reports it (memory_unit_cgroup.cpp).
     UnitCgroupLookup lookup;
   };
