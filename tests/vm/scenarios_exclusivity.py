@@ -178,6 +178,11 @@ def after_the_reboot(vm):
     note(f"the agent's duplicate_mask records this boot: {masked_by_agent or 'none'}")
     check("masked" in journal or masked_by_agent,
           "neither the boot check's journal nor the black box says who masked the duplicates")
+    # Noted, not checked: whether the owner already runs when its ports are verified depends
+    # on the boot's timing (an owner systemd reports not running is "not-running", info).
+    verified = [f"{e['fields'].get('ok')} ({e['severity']})"
+                for e in events_since(vm, g0, "owner_verified")]
+    note(f"owner_verified this boot: {', '.join(verified) or 'none'}")
 
 
 def preset_all_keeps_the_masks(vm):
