@@ -1,8 +1,6 @@
 // The agent runs `lifeline doctor` once at every start (docs/doctor.md, "At start") and
 // records what it found: a summary, and each warning or critical finding with its fix, so
 // the black box of a robot that misbehaves says what was wrong with its set-up then.
-#include <unistd.h>
-
 #include <algorithm>
 
 #include "agent/agent.hpp"
@@ -27,14 +25,11 @@ Severity event_severity(doctor::FindingSeverity severity) {
 }  // namespace
 
 void Agent::start_doctor() {
-  doctor::DoctorRequest request;
-  request.root = "/";
-  request.app_unit = config_.motion.app.unit;
+  DoctorChildRequest request;
   request.config_path = config_.source_path;
-  request.live = true;
-  request.self = ::getpid();
+  request.app_unit = config_.motion.app.unit;
   doctor_ = std::make_unique<BackgroundDoctor>();
-  if (auto started = doctor_->start(*loop_, std::move(request),
+  if (auto started = doctor_->start(*loop_, request,
                                     [this](const DoctorResult& result) { record_doctor(result); });
       !started) {
     doctor_status_ = {{"state", "failed"}, {"error", started.error().message}};
@@ -43,13 +38,21 @@ void Agent::start_doctor() {
                             Severity::warning,
                             "doctor at start did not run: " + started.error().message,
                             {}});
-    doctor_.reset();
     return;
   }
   doctor_status_ = {{"state", "running"}};
 }
 
 void Agent::record_doctor(const DoctorResult& result) {
+  if (!result.error.empty()) {
+    doctor_status_ = {{"state", "failed"}, {"error", result.error}};
+    recorder_->record(Event{EventKind::doctor_report,
+                            std::nullopt,
+                            Severity::warning,
+                            "doctor at start failed: " + result.error,
+                            {{"error", result.error}}});
+    return;
+  }
   const std::vector<doctor::Finding>& findings = result.findings;
   const auto took = result.took;
   const nlohmann::json summary = doctor::to_json(findings);
@@ -90,7 +93,7 @@ void Agent::record_doctor(const DoctorResult& result) {
                     {"exit_code", summary["exit_code"]},
                     {"problems", problems},
                     {"took_ms", took.count() / 1000}};
-  // doctor_ stays: this runs inside its callback. It holds no thread any more.
+  // doctor_ stays: this runs inside its callback. Its child has been reaped.
 }
 
 }  // namespace lifeline

@@ -1,79 +1,175 @@
 #include "agent/background_doctor.hpp"
 
-#include <pthread.h>
+#include <fcntl.h>
 #include <sched.h>
-#include <sys/eventfd.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <string>
-#include <system_error>
+
+#include <systemd/sd-event.h>
+
+#include <nlohmann/json.hpp>
 
 namespace lifeline {
 namespace {
 
 constexpr int kDoctorNice = 19;
+constexpr std::size_t kMaxOutput = 1 << 20;  // a report is tens of KiB
 
-std::string current_priority() {
-  const int policy = ::sched_getscheduler(0);
-  if (policy != SCHED_OTHER) {
-    sched_param param{};
-    (void)::sched_getparam(0, &param);
-    return (policy == SCHED_FIFO ? "SCHED_FIFO " : "policy " + std::to_string(policy) + " ") +
-           std::to_string(param.sched_priority);
-  }
-  errno = 0;
-  const int nice = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
-  return "SCHED_OTHER nice " + std::to_string(nice);
+// Between fork and exec in the child of a multi-threaded process: system calls only.
+[[noreturn]] void exec_doctor(int out_fd, char* const argv[]) {
+  if (::dup2(out_fd, STDOUT_FILENO) < 0) ::_exit(127);
+  const int null = ::open("/dev/null", O_RDONLY);
+  if (null >= 0) ::dup2(null, STDIN_FILENO);
+  // Nothing of the agent's (the watchdog, the motor port, sockets) may stay open in it.
+  ::syscall(SYS_close_range, 3U, ~0U, 0U);
+  sigset_t all;
+  sigemptyset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, nullptr);  // the loop's blocked signals are the agent's
+  // Never compete with the robot's app or the agent's loop (which may be SCHED_FIFO).
+  const sched_param normal{};
+  ::sched_setscheduler(0, SCHED_OTHER, &normal);
+  ::setpriority(PRIO_PROCESS, 0, kDoctorNice);
+  ::execv("/proc/self/exe", argv);
+  ::_exit(127);
+}
+
+// Off, but kept until the destructor: a source is never freed inside its own callback.
+void switch_off(EventSource& source) {
+  if (source.valid()) sd_event_source_set_enabled(source.raw(), SD_EVENT_OFF);
 }
 
 }  // namespace
 
 BackgroundDoctor::~BackgroundDoctor() {
-  if (worker_.joinable()) worker_.join();
-  wake_source_.reset();
-  if (wake_fd_ >= 0) ::close(wake_fd_);
+  out_source_.reset();
+  exit_source_.reset();
+  timeout_source_.reset();
+  if (child_ > 0) {
+    kill_child();
+    int status = 0;
+    ::waitpid(child_, &status, 0);  // killed: it ends at once
+  }
+  if (pidfd_ >= 0) ::close(pidfd_);
+  if (out_fd_ >= 0) ::close(out_fd_);
 }
 
-Status BackgroundDoctor::start(EventLoop& loop, doctor::DoctorRequest request, Done done) {
-  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake_fd_ < 0) return errno_error("doctor: eventfd");
-  auto source = loop.add_io("doctor-at-start", wake_fd_, EPOLLIN,
-                            [this](std::uint32_t /*events*/) { finished(); });
-  if (!source) return source.error();
-  wake_source_ = std::move(*source);
-  done_ = std::move(done);
-  try {
-    worker_ = std::thread([this, request = std::move(request)] {
-      // An audit must never compete with the robot's app or lifeline's own loop. A thread
-      // inherits its creator's policy, and the loop may be SCHED_FIFO: back to a normal
-      // thread first, then the lowest normal priority (raising one's own nice value needs
-      // no privilege; failing to is harmless).
-      const sched_param normal{};
-      (void)::pthread_setschedparam(::pthread_self(), SCHED_OTHER, &normal);
-      (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kDoctorNice);
-      result_.priority = current_priority();
-      const auto began = std::chrono::steady_clock::now();
-      result_.findings = doctor::run_doctor(request);
-      result_.took = std::chrono::duration_cast<std::chrono::microseconds>(
-          std::chrono::steady_clock::now() - began);
-      const std::uint64_t one = 1;
-      (void)!::write(wake_fd_, &one, sizeof one);  // the worker's last act: the loop joins it
-    });
-  } catch (const std::system_error& e) {
-    wake_source_.reset();
-    return Error{e.code().value(), std::string("doctor: no worker thread: ") + e.what()};
+Status BackgroundDoctor::start(EventLoop& loop, const DoctorChildRequest& request, Done done) {
+  std::vector<std::string> args = {"lifeline", "doctor", "--json", "--config", request.config_path};
+  if (!request.app_unit.empty()) {
+    args.emplace_back("--app-unit");
+    args.push_back(request.app_unit);
   }
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return errno_error("doctor: pipe");
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    return errno_error("doctor: fork");
+  }
+  if (pid == 0) exec_doctor(pipe_fds[1], argv.data());
+  ::close(pipe_fds[1]);
+  child_ = pid;
+  out_fd_ = pipe_fds[0];
+  began_ = std::chrono::steady_clock::now();
+  done_ = std::move(done);
+  ::fcntl(out_fd_, F_SETFL, ::fcntl(out_fd_, F_GETFL) | O_NONBLOCK);
+  // Not reaped yet, so the PID cannot have been reused.
+  pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd_ < 0) {
+    const Error error = errno_error("doctor: pidfd_open");
+    kill_child();  // and the destructor reaps it
+    return error;
+  }
+  auto out = loop.add_io("doctor-output", out_fd_, EPOLLIN, [this](std::uint32_t) { on_output(); });
+  auto exited = loop.add_io("doctor-exit", pidfd_, EPOLLIN, [this](std::uint32_t) { on_exit(); });
+  auto timeout = loop.add_oneshot("doctor-timeout", request.timeout, [this] {
+    error_ = "no report within the time limit: killed";
+    kill_child();
+  });
+  if (!out || !exited || !timeout) {
+    kill_child();  // and the destructor reaps it
+    return !out ? out.error() : !exited ? exited.error() : timeout.error();
+  }
+  out_source_ = std::move(*out);
+  exit_source_ = std::move(*exited);
+  timeout_source_ = std::move(*timeout);
   return ok_status();
 }
 
-void BackgroundDoctor::finished() {
-  std::uint64_t count = 0;
-  (void)!::read(wake_fd_, &count, sizeof count);
-  worker_.join();  // returns at once: waking us was the worker's last act
-  wake_source_.reset();
-  if (done_) done_(result_);
+void BackgroundDoctor::on_output() {
+  char buffer[16384];
+  for (;;) {
+    const ssize_t n = ::read(out_fd_, buffer, sizeof buffer);
+    if (n > 0) {
+      if (output_.size() + static_cast<std::size_t>(n) > kMaxOutput) {
+        error_ = "its report is larger than 1 MiB: killed";
+        kill_child();
+        switch_off(out_source_);
+        return;
+      }
+      output_.append(buffer, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n == 0) switch_off(out_source_);  // the end; its exit comes through the pidfd
+    return;                               // EAGAIN: more later
+  }
+}
+
+void BackgroundDoctor::on_exit() {
+  on_output();  // what is left in the pipe
+  siginfo_t info{};
+  if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_), &info, WEXITED | WNOHANG) != 0 ||
+      info.si_pid == 0) {
+    return;  // not yet reapable: the pidfd stays readable, so this comes again
+  }
+  child_ = -1;
+  DoctorResult result;
+  result.took = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - began_);
+  const nlohmann::json report = nlohmann::json::parse(output_, nullptr, false);
+  auto findings = doctor::findings_from_json(report);
+  if (findings) {
+    result.findings = std::move(*findings);
+    result.priority = report.value("priority", "");
+  } else if (!error_.empty()) {
+    result.error = error_;
+  } else if (info.si_code == CLD_EXITED && info.si_status == 127) {
+    result.error = "could not run /proc/self/exe doctor";
+  } else {
+    result.error = "no report (" +
+                   (info.si_code == CLD_EXITED ? "exit " + std::to_string(info.si_status)
+                                               : "signal " + std::to_string(info.si_status)) +
+                   ", " + std::to_string(output_.size()) + " bytes of output)";
+  }
+  finish(std::move(result));
+}
+
+void BackgroundDoctor::kill_child() const {
+  if (pidfd_ >= 0) {
+    ::syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0);
+  } else if (child_ > 0) {
+    ::kill(child_, SIGKILL);  // the child we forked, not yet reaped: its PID is ours
+  }
+}
+
+void BackgroundDoctor::finish(DoctorResult result) {
+  switch_off(out_source_);
+  switch_off(exit_source_);
+  switch_off(timeout_source_);
+  output_.clear();
+  output_.shrink_to_fit();
+  if (done_) done_(result);
 }
 
 }  // namespace lifeline

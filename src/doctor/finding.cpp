@@ -96,4 +96,28 @@ nlohmann::json to_json(const std::vector<Finding>& findings) {
   return {{"findings", list}, {"summary", summary}, {"exit_code", exit_code_for(findings)}};
 }
 
+std::optional<std::vector<Finding>> findings_from_json(const nlohmann::json& report) {
+  if (!report.is_object() || !report.contains("findings") || !report["findings"].is_array()) {
+    return std::nullopt;
+  }
+  const auto text = [](const nlohmann::json& f, const char* key) {
+    const auto found = f.find(key);
+    return found != f.end() && found->is_string() ? found->get<std::string>() : std::string();
+  };
+  std::vector<Finding> out;
+  for (const nlohmann::json& f : report["findings"]) {
+    if (!f.is_object()) return std::nullopt;
+    const std::string severity = text(f, "severity");
+    std::optional<FindingSeverity> parsed;
+    for (const auto s : {FindingSeverity::ok, FindingSeverity::info, FindingSeverity::warning,
+                         FindingSeverity::critical}) {
+      if (severity_name(s) == severity) parsed = s;
+    }
+    if (!parsed || text(f, "id").empty()) return std::nullopt;
+    out.push_back({text(f, "id"), text(f, "title"), text(f, "seen"), text(f, "why"),
+                   text(f, "incident"), text(f, "fix"), *parsed});
+  }
+  return out;
+}
+
 }  // namespace lifeline::doctor

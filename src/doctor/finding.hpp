@@ -2,6 +2,7 @@
 // the post-mortem it comes from, under shared/incidents/) and the command that fixes it.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,5 +41,9 @@ struct Finding {
 // "summary":{"ok":n,"info":n,"warning":n,"critical":n},"exit_code":n}; "incident" is null
 // when the finding comes from no incident.
 [[nodiscard]] nlohmann::json to_json(const std::vector<Finding>& findings);
+
+// The findings of to_json()'s output (a doctor child's report, read by the agent);
+// nullopt when it is not such a report.
+[[nodiscard]] std::optional<std::vector<Finding>> findings_from_json(const nlohmann::json& report);
 
 }  // namespace lifeline::doctor

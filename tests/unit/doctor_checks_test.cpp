@@ -339,6 +339,30 @@ TEST(DoctorFinding, JsonShapeAndText) {
   EXPECT_NE(text.find("2 checks: 1 critical, 0 warning, 0 info, 1 ok"), std::string::npos);
 }
 
+// The agent reads its doctor child's report back (agent/background_doctor.cpp).
+TEST(DoctorFinding, JsonReadsBackAndRejectsWhatIsNoReport) {
+  const std::vector<Finding> findings = {
+      {"swap.none", "no swap", "seen it", "why", kIncidentNoSwap, "swapon -a", kCritical},
+      {"oom.ok", "fine", "", "", "", "", kOk}};
+  const auto back = findings_from_json(to_json(findings));
+  ASSERT_TRUE(back.has_value());
+  ASSERT_EQ(back->size(), 2U);
+  EXPECT_EQ((*back)[0].id, "swap.none");
+  EXPECT_EQ((*back)[0].incident, kIncidentNoSwap);
+  EXPECT_EQ((*back)[0].fix, "swapon -a");
+  EXPECT_EQ((*back)[0].severity, kCritical);
+  EXPECT_EQ((*back)[1].incident, "");  // null
+  EXPECT_EQ((*back)[1].severity, kOk);
+  EXPECT_FALSE(findings_from_json(nlohmann::json::parse("[1,2]")).has_value());
+  EXPECT_FALSE(findings_from_json(nlohmann::json{{"findings", 3}}).has_value());
+  EXPECT_FALSE(findings_from_json(nlohmann::json::parse(
+                                      R"({"findings":[{"id":"x","severity":"dire"}]})"))
+                   .has_value());
+  EXPECT_FALSE(findings_from_json(nlohmann::json::parse(R"({"findings":[{"severity":"ok"}]})"))
+                   .has_value());
+  EXPECT_FALSE(findings_from_json(nlohmann::json::parse("{", nullptr, false)).has_value());
+}
+
 // Offline (--root without --live or --config): the two families it cannot see say so.
 TEST(DoctorCli, ExitCodesAndJsonOnFixtures) {
   const auto offline = [](const std::string& tree, const std::string& app, bool json) {

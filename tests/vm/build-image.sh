@@ -3,14 +3,15 @@
 #   base  (slow, ~1 min): mmdebstrap rootfs, the Debian kernel and its modules, gpio-sim
 #         built out of tree, a tiny busybox initramfs. Keyed by this script, the package
 #         list and the kernel version.
-#   image (fast, seconds): base + the rig's guest files + lifeline + a per-build ssh key,
-#         turned into an ext4 file with mkfs.ext4 -d. Keyed by the base and every input.
-# Usage: build-image.sh LIFELINE_BINARY [CACHE_DIR]   (as root; prints the image dir)
+#   image (fast, seconds): base + lifeline's .deb (dpkg -i) + the rig's guest files + a
+#         per-build ssh key, turned into an ext4 file with mkfs.ext4 -d. Keyed by the base
+#         and every input.
+# Usage: build-image.sh LIFELINE_DEB [CACHE_DIR]   (as root; prints the image dir)
 # The image dir holds rootfs.ext4, vmlinuz, initrd.img, id_ed25519 and image.json.
 set -euo pipefail
 HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-BINARY=$(readlink -f "${1:?usage: build-image.sh LIFELINE_BINARY [CACHE_DIR]}")
+DEB=$(readlink -f "${1:?usage: build-image.sh LIFELINE_DEB [CACHE_DIR]}")
 CACHE=${2:-$ROOT/.cache/vm}
 mkdir -p "$CACHE"
 CACHE=$(readlink -f "$CACHE")
@@ -18,7 +19,8 @@ CACHE=$(readlink -f "$CACHE")
 log() { printf '[vm-image] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 [[ $(id -u) -eq 0 ]] || die "needs root (mmdebstrap --mode=root, mkfs.ext4 -d with root-owned files)"
-[[ -x $BINARY ]] || die "no lifeline binary at $BINARY"
+[[ -f $DEB && $(dpkg-deb -f "$DEB" Package 2>/dev/null) == lifeline ]] ||
+  die "no lifeline .deb at $DEB"
 
 # The guest kernel is the one whose headers are installed (linux-headers-amd64 from ./dev),
 # so the out-of-tree gpio-sim module always matches it.
@@ -27,7 +29,7 @@ KVER=$(find /usr/src -maxdepth 1 -name 'linux-headers-*-amd64' -printf '%f\n' |
 [[ -n $KVER ]] || die "no /usr/src/linux-headers-*-amd64: apt-get install linux-headers-amd64"
 [[ -f /usr/src/linux-source-6.1.tar.xz ]] || die "no linux-source-6.1: apt-get install linux-source-6.1"
 
-# lifeline's runtime libraries are checked against the binary in stage 2 (ldd in the chroot).
+# The .deb's Depends must be here: stage 2 installs it with dpkg -i, which fetches nothing.
 PACKAGES=systemd,systemd-sysv,udev,kmod,openssh-server,gpiod,iproute2,procps,dbus
 # earlyoom: the memory scenario compares lifeline with it on the same hog (disabled at boot).
 PACKAGES+=,earlyoom
@@ -114,12 +116,11 @@ build_base() {
 }
 # --- end base ---
 
-# Inputs of stage 2: the base, the guest tree, the helper sources, lifeline and its files.
+# Inputs of stage 2: the base, the guest tree, the helper sources, lifeline's .deb.
 guest_inputs() {
-  (cd "$ROOT" && find tests/vm/guest tests/vm/tools board/qemu.toml systemd/lifeline.service \
-    systemd/lifeline-exclusivity.service \
-    -type f | sort | xargs sha256sum)
-  sha256sum "$BINARY" | cut -d' ' -f1
+  (cd "$ROOT" && find tests/vm/guest tests/vm/tools board/qemu.toml -type f | sort |
+    xargs sha256sum)
+  sha256sum "$DEB" | cut -d' ' -f1
   sed -n '/^# --- image ---$/,/^# --- end image ---$/p' "$0"
 }
 
@@ -131,14 +132,14 @@ build_image() {
   log "image $(basename "$out"): copying base"
   cp -a "$BASE/rootfs" "$root"
 
-  log "installing lifeline and the rig's guest files"
-  install -m 0755 "$BINARY" "$root/usr/bin/lifeline"
-  strip --strip-debug "$root/usr/bin/lifeline"
+  log "installing $(basename "$DEB") with dpkg -i, and the rig's guest files"
+  cp "$DEB" "$root/tmp/lifeline.deb"
+  chroot "$root" dpkg -i /tmp/lifeline.deb >&2 ||
+    die "dpkg -i failed in the image; its Depends: $(dpkg-deb -f "$DEB" Depends)"
+  rm -f "$root/tmp/lifeline.deb"
+  # The rig's board (the package ships the robots' boards); the rig's configuration in
+  # guest/ replaces the package's conffile, as an operator's edit would.
   install -D -m 0644 "$ROOT/board/qemu.toml" "$root/usr/share/lifeline/boards/qemu.toml"
-  install -D -m 0644 "$ROOT/systemd/lifeline.service" "$root/etc/systemd/system/lifeline.service"
-  # Where the .deb puts it; not enabled (the duplicates scenario enables it).
-  install -D -m 0644 "$ROOT/systemd/lifeline-exclusivity.service" \
-    "$root/usr/lib/systemd/system/lifeline-exclusivity.service"
   cp -a "$HERE/guest/." "$root/"
   chown -R root:root "$root/etc" "$root/usr/local"
   local tool

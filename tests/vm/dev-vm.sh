@@ -1,5 +1,5 @@
 # ./dev vm: the QEMU test tier (sourced by ./dev; docs/vm.md).
-#   ./dev vm image            build lifeline (build/vm) and the cached VM image (.cache/vm/)
+#   ./dev vm image            build lifeline's .deb (build/vm-deb) and the cached VM image (.cache/vm/)
 #   ./dev vm test [NAME...]   image, then the scenarios (all tests when none is named;
 #                             the benchmark scenarios run by name or from ./dev bench)
 #   ./dev vm list             the scenarios, and which are not yet run

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# The vm tier's setup (ctest fixture vm_image, ./dev vm image): builds the guest's lifeline
-# without sanitizers in build/vm (installed as /usr/bin/lifeline, so prefix /usr), then the
-# cached VM image. LIFELINE_VM_BINARY=PATH uses a binary built elsewhere instead.
+# The vm tier's setup (ctest fixture vm_image, ./dev vm image): the cached VM image, with
+# lifeline installed as it ships, from its amd64 .deb (dpkg -i in the image's chroot, so
+# the maintainer scripts enable the service as on a robot). The .deb is
+#   LIFELINE_VM_DEB=FILE, else the newest lifeline_*_amd64.deb in LIFELINE_VM_DEB_DIR
+#   (ctest: the package tests' fixture package_debs built it), else built here
+#   (tests/package/build.sh, in build/deb).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
-binary=${LIFELINE_VM_BINARY:-}
-if [[ -z $binary ]]; then
-  cmake -S "$ROOT" -B "$ROOT/build/vm" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_INSTALL_PREFIX=/usr -DLIFELINE_TESTS=OFF -DLIFELINE_BENCH=OFF >/dev/null
-  cmake --build "$ROOT/build/vm" --target lifeline -j "$(nproc)"
-  binary=$ROOT/build/vm/lifeline
+deb=${LIFELINE_VM_DEB:-}
+if [[ -z $deb && -n ${LIFELINE_VM_DEB_DIR:-} ]]; then
+  deb=$(ls -t "$LIFELINE_VM_DEB_DIR"/lifeline_*_amd64.deb 2>/dev/null | head -n1 || true)
 fi
-exec "$ROOT/tests/vm/build-image.sh" "$binary" "${LIFELINE_VM_CACHE:-$ROOT/.cache/vm}"
+if [[ -z $deb ]]; then
+  deb=$("$ROOT/tests/package/build.sh" deb amd64 "$ROOT/build/vm-deb" | tail -n1)
+fi
+exec "$ROOT/tests/vm/build-image.sh" "$deb" "${LIFELINE_VM_CACHE:-$ROOT/.cache/vm}"
