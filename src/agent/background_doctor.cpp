@@ -152,7 +152,7 @@ void BackgroundDoctor::on_exit() {
                                                : "signal " + std::to_string(info.si_status)) +
                    ", " + std::to_string(output_.size()) + " bytes of output)";
   }
-  finish(std::move(result));
+  finish(result);
 }
 
 void BackgroundDoctor::kill_child() const {
@@ -163,7 +163,7 @@ void BackgroundDoctor::kill_child() const {
   }
 }
 
-void BackgroundDoctor::finish(DoctorResult result) {
+void BackgroundDoctor::finish(const DoctorResult& result) {
   switch_off(out_source_);
   switch_off(exit_source_);
   switch_off(timeout_source_);

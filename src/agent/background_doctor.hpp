@@ -50,7 +50,7 @@ class BackgroundDoctor {
   void on_output();
   void on_exit();
   void kill_child() const;
-  void finish(DoctorResult result);
+  void finish(const DoctorResult& result);
 
   pid_t child_ = -1;
   int pidfd_ = -1;
