@@ -1,5 +1,5 @@
 // `lifeline doctor` run by the agent at start, as a child process: this binary
-// (/proc/self/exe) with `doctor --json`, at SCHED_OTHER and nice 19. Not on the loop: it
+// (/proc/self/exe) with `doctor --json`, at SCHED_OTHER and nice 10. Not on the loop: it
 // reads hundreds of unit files and every process's /proc entry (tens of ms on a Pi, more
 // from a cold SD card). Not in a thread either: the audit's few MB of heap would stay
 // resident for good in the agent (mlockall keeps every touched page, and a locked arena
@@ -23,7 +23,7 @@ namespace lifeline {
 struct DoctorResult {
   std::vector<doctor::Finding> findings;
   std::chrono::microseconds took{0};
-  std::string priority;  // the child's, as it ran: "SCHED_OTHER nice 19"
+  std::string priority;  // the child's, as it ran: "SCHED_OTHER nice 10"
   std::string error;     // "" when the child reported; else why there are no findings
 };
 

@@ -201,7 +201,7 @@ TEST(DoctorHost, TheAgentRunsDoctorAtStartAndRecordsWhatItFound) {
   EXPECT_EQ(events[static_cast<std::size_t>(started)]["fields"].value("realtime", ""),
             "SCHED_FIFO 10")
       << "this machine refuses SCHED_FIFO: the inheritance is not tested";
-  EXPECT_EQ(fields.value("priority", ""), "SCHED_OTHER nice 19");
+  EXPECT_EQ(fields.value("priority", ""), "SCHED_OTHER nice 10");
   const int finding = find_event(events, "doctor_finding", "id", "oom.other-daemon-running");
   ASSERT_GE(finding, 0) << events.dump(1);
   EXPECT_NE(events[static_cast<std::size_t>(finding)]["fields"]

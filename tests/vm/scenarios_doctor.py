@@ -8,7 +8,7 @@ def doctor_on_real_devices(vm):
     holds itself (not a finding); then another process holding the motor port is one."""
     reports = wait_until("the agent's doctor_report",
                          lambda: [e for e in vm.events("--boot 0") if e["kind"] == "doctor_report"],
-                         timeout=60)
+                         timeout=150)  # a nice-10 child in a TCG guest; killed at 120 s
     problems = reports[-1]["fields"].get("findings", "")
     check(not [p for p in problems.split(",") if p.startswith("lifeline.")],
           f"doctor at start found lifeline itself wrong: {problems}")
