@@ -50,7 +50,7 @@ std::string unmask(const std::string& unit, const std::string& mask_dir, Release
   std::unique_ptr<sd_bus, BusDeleter> bus(raw);
   if (r < 0) return "cannot connect to the system bus: " + std::to_string(-r);
   const auto call = [&](const char* method, const char* types, auto... args) -> std::string {
-    sd_bus_error error = SD_BUS_ERROR_NULL;
+    sd_bus_error error{};  // SD_BUS_ERROR_NULL, without its C compound literal (clang)
     sd_bus_message* reply = nullptr;
     const int rr = sd_bus_call_method(bus.get(), kSystemd, kManagerPath, kManager, method, &error,
                                       &reply, types, args...);
