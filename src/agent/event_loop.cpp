@@ -233,4 +233,10 @@ hal::MonoTime EventLoop::now() const {
   return hal::MonoTime(std::chrono::microseconds(now_usec(event_)));
 }
 
+std::int64_t EventLoop::woke_realtime_us() const noexcept {
+  std::uint64_t usec = 0;
+  if (sd_event_now(event_, CLOCK_REALTIME, &usec) != 0) return 0;  // > 0: no wake-up yet
+  return static_cast<std::int64_t>(usec);
+}
+
 }  // namespace lifeline

@@ -6,6 +6,7 @@
 #include <systemd/sd-event.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -110,6 +111,10 @@ class EventLoop {
   int run();
   void exit(int code);
   [[nodiscard]] hal::MonoTime now() const;  // the loop's cached CLOCK_MONOTONIC
+  // CLOCK_REALTIME µs at which the current iteration's wait returned (sd-event stamps each
+  // wake-up); 0 before the loop first ran. A callback's own time minus this is how long the
+  // loop took to get to it after waking.
+  [[nodiscard]] std::int64_t woke_realtime_us() const noexcept;
   [[nodiscard]] sd_event* raw() const { return event_; }
 
  private:

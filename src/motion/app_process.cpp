@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "util/files.hpp"
+#include "util/realtime.hpp"
 
 namespace lifeline::motion {
 
@@ -128,6 +129,7 @@ void AppProcessMonitor::watch_pid(pid_t pid, const std::string& how) {
 }
 
 void AppProcessMonitor::on_exit() {
+  const std::int64_t detected_us = realtime_now_us();  // first: when lifeline learned of it
   const pid_t pid = pid_.value_or(0);
   // Inside the pidfd source's own callback: park it, close the fd, report.
   sd_event_source_set_enabled(pidfd_source_.raw(), SD_EVENT_OFF);
@@ -135,7 +137,8 @@ void AppProcessMonitor::on_exit() {
   ::close(pidfd_);
   pidfd_ = -1;
   pid_.reset();
-  on_event_(ProcessEvent{ProcessEvent::Kind::exited, pid, "process exited"});
+  on_event_(ProcessEvent{ProcessEvent::Kind::exited, pid, "process exited", detected_us,
+                         loop_.woke_realtime_us()});
   resolve_timer_.resume_now();
 }
 

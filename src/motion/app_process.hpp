@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -20,6 +21,10 @@ struct ProcessEvent {
   enum class Kind : std::uint8_t { started, exited } kind = Kind::started;
   pid_t pid = 0;
   std::string detail;
+  // exited: CLOCK_REALTIME µs when the pidfd's callback began, and when the loop's wait
+  // returned in that iteration (the difference is the loop's own delay).
+  std::int64_t detected_us = 0;
+  std::int64_t woke_us = 0;
 };
 
 // Pure: which PID the config points at, given what the pidfile says and what a

@@ -1,6 +1,9 @@
 #include "motion/motion_service.hpp"
 
+#include <algorithm>
+
 #include "motion/protocols/motor_protocol.hpp"
+#include "util/realtime.hpp"
 
 namespace lifeline::motion {
 
@@ -41,6 +44,23 @@ Expected<MotorFrames> frames_from(const MotionConfig& config) {
   }
   pc.controller_timeout = config.controller_timeout;
   return build_motor_frames(pc);
+}
+
+// The stop's own times beside the record's (which is when the record was made, after the
+// faults): absolute CLOCK_REALTIME µs, comparable with the record's realtime_us and with a
+// time taken in another process, and the one delay a person reading the log wants.
+void add_stop_timing(std::vector<EventField>& fields, Detection detection, StopStamps stamps) {
+  auto add = [&](const char* key, std::int64_t us) {
+    if (us > 0) fields.push_back(EventField{key, std::to_string(us)});
+  };
+  add("detected_us", detection.detected_us);
+  add("loop_woke_us", detection.woke_us);
+  add("frames_written_us", stamps.frames_written_us);
+  add("enable_low_us", stamps.enable_low_us);
+  const std::int64_t stopped_us = std::max(stamps.frames_written_us, stamps.enable_low_us);
+  if (detection.detected_us > 0 && stopped_us > 0) {
+    add("detected_to_stopped_us", std::max<std::int64_t>(stopped_us - detection.detected_us, 1));
+  }
 }
 
 }  // namespace
@@ -142,6 +162,7 @@ Status MotionService::start(const BoardHal& board, SafeState& safe_state) {
     return s;
   }
   faults_.raise(Fault::motors_awaiting_rearm, policy_.last_reason());
+  stop_path_->take_stamps();  // the start's own stop (prepare) is not timed
   sink_.record(Event{EventKind::motors_stopped,
                      std::nullopt,
                      Severity::info,
@@ -167,7 +188,7 @@ void MotionService::on_process(const ProcessEvent& event) {
     // Stop before anything else: evaluate() runs the stop path first.
     app_deaths_ += 1;
     const bool crash_loop = crash_loop_.record_death(loop_.now());
-    evaluate();  // the stop path runs here, before anything below
+    evaluate({event.detected_us, event.woke_us});  // the stop path runs here, before the rest
     if (crash_loop && unit_ && config_.app.stop_unit_on_crash_loop) {
       // Restart=always would only bring it back into the same loop (incident 2025-10-24).
       if (auto stopped = unit_->stop_unit("crash loop"); !stopped) {
@@ -218,6 +239,7 @@ void MotionService::on_unit(const UnitState& state, const std::vector<UnitChange
 }
 
 void MotionService::on_lease(const LeaseEvent& event) {
+  const Detection detection{realtime_now_us(), loop_.woke_realtime_us()};
   if (event.kind == LeaseEvent::Kind::rejected) {
     sink_.record(Event{EventKind::app_state_changed,
                        std::nullopt,
@@ -226,15 +248,17 @@ void MotionService::on_lease(const LeaseEvent& event) {
                        {}});
     return;
   }
-  evaluate();
+  evaluate(detection);
 }
 
 void MotionService::on_probe(const ProbeResult& result) {
+  const Detection detection{realtime_now_us(), loop_.woke_realtime_us()};
   const bool was_ok = probe_ok_;
   // Healthy again only after a success; tripped after N consecutive failures.
   if (result.ok) probe_ok_ = true;
   if (result.tripped) probe_ok_ = false;
   if (was_ok != probe_ok_) {
+    evaluate(detection);  // a tripped probe stops the motors before anything is recorded
     sink_.record(Event{EventKind::app_state_changed,
                        std::nullopt,
                        probe_ok_ ? Severity::info : Severity::error,
@@ -242,22 +266,21 @@ void MotionService::on_probe(const ProbeResult& result) {
                            (probe_ok_ ? std::string() : result.detail),
                        {{"status", std::to_string(result.status)},
                         {"consecutive_failures", std::to_string(result.consecutive_failures)}}});
-    evaluate();
   }
 }
 
-void MotionService::evaluate() {
+void MotionService::evaluate(Detection detection) {
   const Decision decision = policy_.on_health(health(), loop_.now());
-  execute(decision);
+  execute(decision, detection);
   update_cause_faults();
 }
 
-void MotionService::execute(const Decision& decision) {
+void MotionService::execute(const Decision& decision, Detection detection) {
   switch (decision.action) {
     case Decision::Action::none:
       return;
     case Decision::Action::stop:
-      stop_now(decision.cause, decision.reason);
+      stop_now(decision.cause, decision.reason, detection);
       return;
     case Decision::Action::arm:
       stop_path_->arm();
@@ -268,19 +291,19 @@ void MotionService::execute(const Decision& decision) {
   }
 }
 
-void MotionService::stop_now(StopCause cause, const std::string& reason) {
+void MotionService::stop_now(StopCause cause, const std::string& reason, Detection detection) {
   stop_path_->stop();  // bytes and line first; everything below may allocate
+  const StopStamps stamps = stop_path_->take_stamps();
   const Fault fault = fault_for(cause);
   if (fault != Fault::motors_awaiting_rearm) faults_.raise(fault, reason);
   faults_.raise(Fault::motors_awaiting_rearm, "stopped: " + reason);
-  sink_.record(
-      Event{EventKind::motors_stopped,
-            fault,
-            Severity::critical,
-            "motors stopped: " + reason,
-            {{"cause", std::string(stop_cause_name(cause))},
-             {"category", std::to_string(config_.stop_category)},
-             {"stop_frames_written", std::to_string(stop_path_->counters().stop_frames_written)}}});
+  std::vector<EventField> fields{
+      {"cause", std::string(stop_cause_name(cause))},
+      {"category", std::to_string(config_.stop_category)},
+      {"stop_frames_written", std::to_string(stop_path_->counters().stop_frames_written)}};
+  add_stop_timing(fields, detection, stamps);
+  sink_.record(Event{EventKind::motors_stopped, fault, Severity::critical,
+                     "motors stopped: " + reason, fields});
 }
 
 void MotionService::update_cause_faults() {

@@ -23,6 +23,13 @@
 
 namespace lifeline::motion {
 
+// When a detector learned of what led to a stop (CLOCK_REALTIME µs; 0: not known, e.g. an
+// e-stop or a safe state, whose stop stamps still say when the outputs moved).
+struct Detection {
+  std::int64_t detected_us = 0;  // the detector's callback began
+  std::int64_t woke_us = 0;      // the loop's wait returned in that iteration
+};
+
 class MotionService final : public SafeStateParticipant {
  public:
   MotionService(EventLoop& loop, FaultSet& faults, EventSink& sink, HealthGate& gate,
@@ -49,9 +56,9 @@ class MotionService final : public SafeStateParticipant {
   void on_lease(const LeaseEvent& event);
   void on_probe(const ProbeResult& result);
   void on_unit(const UnitState& state, const std::vector<UnitChange>& changes);
-  void evaluate();
-  void execute(const Decision& decision);
-  void stop_now(StopCause cause, const std::string& reason);
+  void evaluate(Detection detection = {});
+  void execute(const Decision& decision, Detection detection);
+  void stop_now(StopCause cause, const std::string& reason, Detection detection = {});
   void update_cause_faults();
   void report_outputs();
   [[nodiscard]] AppHealth health() const;

@@ -2,6 +2,8 @@
 
 #include <cerrno>
 
+#include "util/realtime.hpp"
+
 namespace lifeline::motion {
 
 namespace {
@@ -60,46 +62,63 @@ Status StopPath::prepare() {
   return ok_status();
 }
 
-void StopPath::write_frame(const std::vector<std::uint8_t>& frame) noexcept {
-  if (serial_ == nullptr || frame.empty() || link_lost_) return;
+bool StopPath::write_frame(const std::vector<std::uint8_t>& frame) noexcept {
+  if (serial_ == nullptr || frame.empty() || link_lost_) return false;
   auto written = serial_->write(frame);
   if (!written) {
     counters_.write_errors += 1;
     if (link_gone(written.error().errno_value)) on_link_lost();
-    return;
+    return false;
   }
-  if (*written < frame.size()) counters_.short_writes += 1;
   if (&frame == &settings_.stop_frame) counters_.stop_frames_written += 1;
+  if (*written < frame.size()) {
+    counters_.short_writes += 1;
+    return false;
+  }
+  return true;
 }
 
-void StopPath::drop_enable() noexcept {
-  if (enable_ == nullptr) return;
-  if (auto set = enable_->set(false); !set && !enable_failed_) {
+bool StopPath::drop_enable() noexcept {
+  if (enable_ == nullptr) return false;
+  auto set = enable_->set(false);
+  if (!set && !enable_failed_) {
     enable_failed_ = true;
     faults_.raise(Fault::motor_enable_unavailable,
                   enable_->describe() + ": " + set.error().message);
   }
+  return set.ok();
 }
 
 void StopPath::stop() noexcept {
   // The order is the point: bytes to the controller first, then the enable line, and
-  // only then anything that may allocate (fault records happen in the callers).
-  write_frame(settings_.stop_frame);
+  // only then anything that may allocate (fault records happen in the callers). The
+  // stamps are plain clock reads into a member; the record formats them later.
+  const bool stamp = !stamped_;
+  if (write_frame(settings_.stop_frame) && stamp) stamps_.frames_written_us = realtime_now_us();
   if (settings_.category == 1 && enable_ != nullptr && enable_->get()) {
     cat1_timer_.arm_after(us(settings_.cat1_delay));
-  } else {
-    drop_enable();
+  } else if (drop_enable() && stamp) {
+    stamps_.enable_low_us = realtime_now_us();
   }
+  stamped_ = true;
   counters_.stops += 1;
   stopped_ = true;
   keepalive_timer_.pause();
   repeat_timer_.resume_now();
 }
 
+StopStamps StopPath::take_stamps() noexcept {
+  const StopStamps taken = stamps_;
+  stamps_ = StopStamps{};
+  stamped_ = false;
+  return taken;
+}
+
 void StopPath::arm() {
   repeat_timer_.pause();
   cat1_timer_.disarm();
   stopped_ = false;
+  take_stamps();  // a stop nobody reported is not the next stop's
   write_frame(settings_.arm_frame);
   if (enable_ != nullptr) {
     if (auto set = enable_->set(true); !set) {

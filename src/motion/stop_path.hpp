@@ -27,6 +27,14 @@ struct StopPathSettings {
   std::vector<std::uint8_t> keepalive_frame;
 };
 
+// When a stop reached the outputs, CLOCK_REALTIME µs (0: that output was not moved by the
+// stop: no serial link or a failed write, no enable line, or category 1's deferred drop).
+// Plain integers taken on the stop path; the record that reports them is built afterwards.
+struct StopStamps {
+  std::int64_t frames_written_us = 0;  // write() of the stop frame returned, all bytes taken
+  std::int64_t enable_low_us = 0;      // the enable line's set(false) returned
+};
+
 struct StopPathCounters {
   std::uint64_t stops = 0;
   std::uint64_t stop_frames_written = 0;
@@ -57,13 +65,19 @@ class StopPath final : public SafeStateParticipant {
     return serial_ != nullptr && !settings_.stop_frame.empty();
   }
   [[nodiscard]] const StopPathCounters& counters() const { return counters_; }
+  // The stamps of the first stop() since the last take, and forgets them: a safe state
+  // stops twice (enter_safe_state, then the record's stop_now), and the record must
+  // report the first, which is when the outputs really moved.
+  StopStamps take_stamps() noexcept;
 
   [[nodiscard]] std::string_view name() const override { return "motor-stop"; }
   void enter_safe_state() noexcept override { stop(); }
 
  private:
-  void write_frame(const std::vector<std::uint8_t>& frame) noexcept;
-  void drop_enable() noexcept;
+  // True when the whole frame was taken by the link.
+  bool write_frame(const std::vector<std::uint8_t>& frame) noexcept;
+  // True when the line was set low.
+  bool drop_enable() noexcept;
   void on_link_lost() noexcept;
   void try_reconnect();
 
@@ -81,6 +95,8 @@ class StopPath final : public SafeStateParticipant {
   OneshotTimer cat1_timer_;
   OneshotTimer reconnect_timer_;
   StopPathCounters counters_;
+  StopStamps stamps_;
+  bool stamped_ = false;  // stamps_ hold a stop not yet taken
 };
 
 }  // namespace lifeline::motion

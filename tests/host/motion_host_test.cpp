@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <chrono>
+#include <cstdint>
 #include <thread>
 
+#include "support/memory_rig.hpp"
 #include "support/motion_rig.hpp"
 #include "support/process.hpp"
 
@@ -100,6 +103,61 @@ TEST(MotionHost, AppSigkillSendsTheStopFrameAndDropsEnableAtOnce) {
   EXPECT_EQ(sim_line_value(rig.dir, "motor_enable"), 0) << "must not re-arm by itself";
   EXPECT_EQ(rig.rearm().exit_code, 0);
   EXPECT_EQ(sim_line_value(rig.dir, "motor_enable"), 1);
+  rig.stop_agent();
+}
+
+std::int64_t realtime_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t stamp(const nlohmann::json& fields, const char* key) {
+  return fields.contains(key) ? std::stoll(fields[key].get<std::string>()) : -1;
+}
+
+// The record says when the stop happened, not only when it was recorded: the pidfd's
+// callback, the frame written, the line low, each no earlier than the one before, all
+// between the kill and the record (docs/blackbox.md, motors_stopped).
+TEST(MotionHost, TheStopRecordCarriesItsStampsInOrder) {
+  MotionRig rig;
+  rig.start();
+  ASSERT_EQ(rig.rearm().exit_code, 0);
+  rig.port.drain();
+  const std::int64_t killed_us = realtime_us();
+  rig.app.kill(SIGKILL);
+  ASSERT_EQ(rig.port.read(kStopFrame.size(), 2s), kStopFrame);
+  const std::int64_t frame_seen_us = realtime_us();
+  nlohmann::json fields;
+  std::int64_t recorded_us = 0;
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const auto& e : read_events(rig.config)) {
+          if (e.value("kind", "") == "motors_stopped" &&
+              e["fields"].value("cause", "") == "app_dead") {
+            fields = e["fields"];
+            recorded_us = e.value("realtime_us", std::int64_t{0});
+            return true;
+          }
+        }
+        return false;
+      },
+      5s))
+      << rig.agent->output();
+  const auto woke = stamp(fields, "loop_woke_us");
+  const auto detected = stamp(fields, "detected_us");
+  const auto frames = stamp(fields, "frames_written_us");
+  const auto line = stamp(fields, "enable_low_us");
+  ASSERT_GT(detected, 0) << fields.dump();
+  ASSERT_GT(frames, 0) << fields.dump();
+  ASSERT_GT(line, 0) << fields.dump();
+  EXPECT_LE(killed_us, woke) << fields.dump();
+  EXPECT_LE(woke, detected) << fields.dump();
+  EXPECT_LE(detected, frames) << "the stop follows the detection";
+  EXPECT_LE(frames, line) << "the frame goes out before the line drops";
+  EXPECT_LE(frames, frame_seen_us) << "written before the test read it";
+  EXPECT_LE(line, recorded_us) << "stop first, record after";
+  EXPECT_EQ(stamp(fields, "detected_to_stopped_us"), line - detected);
   rig.stop_agent();
 }
 

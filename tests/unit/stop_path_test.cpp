@@ -15,6 +15,7 @@
 #include "hal/sim/sim_output_line.hpp"
 #include "hal/sim/sim_serial_link.hpp"
 #include "motion/stop_path.hpp"
+#include "util/realtime.hpp"
 
 // This file replaces the global operator new/delete with malloc/free pairs; GCC's
 // optimiser still matches inlined `new` against `free` and warns. The pairing is right.
@@ -144,6 +145,44 @@ TEST(StopPath, StopAllocatesNothingAndWritesBeforeDroppingEnable) {
   EXPECT_EQ(allocations.load(), 0U) << "the stop path must not allocate";
   EXPECT_EQ(f.uart().substr(before), std::string("\x80\x00\x00\x00", 4));
   EXPECT_FALSE(f.stop_path->enable_active());
+}
+
+TEST(StopPath, StampsTheFrameThenTheLineOnceUntilTaken) {
+  Fixture f(0);
+  f.stop_path->take_stamps();  // the start's own stop
+  f.stop_path->arm();
+  const auto before = realtime_now_us();
+  allocations = 0;
+  counting = true;
+  f.stop_path->stop();
+  counting = false;
+  EXPECT_EQ(allocations.load(), 0U) << "stamping must not allocate";
+  const auto after = realtime_now_us();
+  f.stop_path->stop();  // a safe state's second stop must not move the first one's stamps
+  const StopStamps stamps = f.stop_path->take_stamps();
+  EXPECT_GE(stamps.frames_written_us, before);
+  EXPECT_LE(stamps.frames_written_us, stamps.enable_low_us) << "the frame goes first";
+  EXPECT_LE(stamps.enable_low_us, after);
+  const StopStamps again = f.stop_path->take_stamps();
+  EXPECT_EQ(again.frames_written_us, 0) << "taken stamps are forgotten";
+  EXPECT_EQ(again.enable_low_us, 0);
+}
+
+TEST(StopPath, CategoryOneStampsTheFrameButNotTheDeferredLine) {
+  Fixture f(1);
+  f.stop_path->arm();
+  f.stop_path->stop();
+  const StopStamps stamps = f.stop_path->take_stamps();
+  EXPECT_GT(stamps.frames_written_us, 0);
+  EXPECT_EQ(stamps.enable_low_us, 0) << "the line drops later, after cat1_delay";
+}
+
+TEST(StopPath, ArmForgetsAStopNobodyTook) {
+  Fixture f(0);
+  f.stop_path->arm();  // prepare()'s stop was never taken
+  const StopStamps stamps = f.stop_path->take_stamps();
+  EXPECT_EQ(stamps.frames_written_us, 0);
+  EXPECT_EQ(stamps.enable_low_us, 0);
 }
 
 TEST(StopPath, CategoryOneKeepsEnableUntilTheDelayThenDropsIt) {
