@@ -121,6 +121,9 @@ void AppProcessMonitor::watch_pid(pid_t pid, const std::string& how) {
     ::close(fd);
     return;
   }
+  // sd-event runs one ready source per iteration, the highest priority first: a dead app
+  // (the motor stop) goes before whatever else became ready in the same wake-up.
+  sd_event_source_set_priority(source->raw(), SD_EVENT_PRIORITY_IMPORTANT);
   pidfd_ = fd;
   pidfd_source_ = std::move(*source);
   pid_ = pid;
