@@ -93,14 +93,19 @@ Status Agent::start(Config config) {
   recorder_ = std::make_unique<Recorder>(clock_, boot_id_, sinks);
   start_blackbox();
   // Real-time only for this (the loop) thread: the black-box writer, already started,
-  // keeps normal priority, so a slow disk never competes with a motor stop.
+  // keeps normal priority, so a slow disk never competes with a motor stop. Threads made
+  // later (the rescue page's CivetWeb workers, which answer strangers) would inherit
+  // SCHED_FIFO and, at the loop's own priority, hold the CPU the stop needs until they
+  // block: SCHED_RESET_ON_FORK starts every thread and child created after this one at
+  // SCHED_OTHER.
   std::string realtime = "off";
   if (config_.agent.realtime_priority > 0) {
     sched_param param{};
     param.sched_priority = config_.agent.realtime_priority;
-    const int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
+    // pid 0 is the calling thread; pthread_setschedparam cannot pass the flag.
+    const int rc = ::sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &param);
     realtime = rc == 0 ? "SCHED_FIFO " + std::to_string(param.sched_priority)
-                       : std::string("refused: ") + std::strerror(rc);  // NOLINT
+                       : std::string("refused: ") + std::strerror(errno);  // NOLINT
   }
   faults_ = std::make_unique<FaultSet>(*recorder_, clock_);
   safe_state_ = std::make_unique<SafeState>(*recorder_);
