@@ -19,6 +19,8 @@ from scenarios_exclusivity import scenario_duplicates
 from scenarios_memory import (scenario_kernel_kill_recorded, scenario_memory_psi,
                               scenario_memory_pressure, scenario_memory_three_arms,
                               scenario_memory_vs_earlyoom, scenario_session_leak)
+from scenarios_motion import (LINES, STOP_FRAME, arm, expect_stop, line_value,
+                              scenario_motor_stop_latency, stop_parts, trigger_at)
 
 # Flip to True when the capability lands (see docs/vm.md, "Turning a scenario on").
 CAPABILITIES = {
@@ -27,84 +29,10 @@ CAPABILITIES = {
     "exclusivity": True,  # live service exclusivity (issue 6)
 }
 
-# Sabertooth packetized at address 128: "stop motor 1" + "stop motor 2" (docs/motor-protocols.md).
-STOP_FRAME = bytes.fromhex("80 00 00 00 80 04 00 04")
 WATCHDOG_TIMEOUT_S = 10  # tests/vm/guest/etc/lifeline/lifeline.toml
-GPIO = "/sys/devices/platform/gpio-sim.*/gpiochip*/sim_gpio{line}/value"
-LINES = {"status_led": 0, "buzzer": 1, "motor_enable": 2}  # board/qemu.toml
 
 
 # -- guest helpers ------------------------------------------------------------------------
-def line_value(vm, role):
-    out = vm.ssh(f"cat {GPIO.format(line=LINES[role])}").strip()
-    check(out in ("0", "1"), f"{role}: unexpected gpio-sim value {out!r}")
-    return int(out)
-
-
-def wait_serial_quiet(vm, quiet_s=0.8, timeout=15):
-    def quiet():
-        timed = vm.motor.timed()
-        return not timed or time.time() - timed[-1][0] >= quiet_s
-    wait_until("the motor UART to go quiet (motors armed)", quiet, timeout, 0.1)
-
-
-def app_healthy(vm):
-    app = status(vm).get("motion", {}).get("app", {})
-    return app.get("process_alive") and app.get("lease_alive") and app.get("probe_ok") and app
-
-
-def arm(vm):
-    """Starts (if needed) the fake app, waits until lifeline sees it healthy, re-arms."""
-    vm.ssh("systemctl start rig-app")
-    wait_until("lifeline to see rig-app alive, beating and answering", lambda: app_healthy(vm), 30)
-
-    def rearmed():
-        vm.ssh("lifeline rearm", check=False)
-        return status(vm)["motion"]["state"] == "armed"
-    wait_until("motion armed after lifeline rearm", rearmed, 20, 1.0)
-    wait_until("motor_enable high", lambda: line_value(vm, "motor_enable") == 1, 10)
-    wait_serial_quiet(vm)
-
-
-def expect_stop(vm, since, guest_t0_us, cause_fault, timeout):
-    """The stop frame on ttyS1 after `since` (host time), motor_enable low, and the black
-    box's motors_stopped record; returns the guest-side latency in ms."""
-    def frame():
-        data = vm.motor.timed(since=since)
-        joined = b"".join(d for _, d in data)
-        return STOP_FRAME in joined and data
-    data = vm.motor.wait_for(lambda s: frame(), timeout, "the stop frame on ttyS1")
-    first = b"".join(d for _, d in data)
-    check(first.startswith(STOP_FRAME), f"ttyS1 bytes after the event: {first[:32].hex(' ')}")
-    note(f"stop frame on the host side of ttyS1 {data[0][0] - since:.3f} s after the trigger "
-         f"(host clock, includes ssh): {STOP_FRAME.hex(' ')}")
-    check(line_value(vm, "motor_enable") == 0, "motor_enable still high after the stop")
-    note("gpio-sim motor_enable reads 0")
-    # The record is written after the stop, off the stop path: on a loaded TCG guest it may
-    # land a few seconds after the frame, so wait for it rather than read once.
-    def recorded():
-        events = vm.events()
-        stops = [e for e in events
-                 if e["kind"] == "motors_stopped" and e["realtime_us"] >= guest_t0_us]
-        faults = [e for e in events
-                  if e["kind"] == "fault_raised" and e["realtime_us"] >= guest_t0_us]
-        return (stops, faults) if stops and any(e["fault"] == cause_fault for e in faults) else None
-    try:
-        stops, faults = wait_until(f"the motors_stopped and {cause_fault} records", recorded, 20)
-    except AssertionError:
-        events = vm.events()
-        raised = [e["fault"] for e in events
-                  if e["kind"] == "fault_raised" and e["realtime_us"] >= guest_t0_us]
-        stopped = any(e["kind"] == "motors_stopped" and e["realtime_us"] >= guest_t0_us
-                      for e in events)
-        raise AssertionError(f"after 20 s: motors_stopped recorded: {stopped}; "
-                             f"{cause_fault} raised: {cause_fault in raised} (raised: {raised})")
-    latency_ms = (stops[0]["realtime_us"] - guest_t0_us) / 1000
-    note(f"guest clock: trigger to motors_stopped record {latency_ms:.1f} ms "
-         f"(cause {stops[0]['fields'].get('cause')}, fault {cause_fault})")
-    return latency_ms
-
-
 def hang_lifeline_and_wait_reset(vm):
     """SIGSTOPs lifeline (a hang) and waits for the watchdog reset; returns the time from
     the last pet to QEMU's WATCHDOG event. The last pet is placed on the host clock by the
@@ -259,12 +187,6 @@ def scenario_lockout(vm):
     note("lifeline rearm --clear-lockout cleared it")
 
 
-def trigger_at(vm, command):
-    """Runs a bash builtin command in the guest; returns the guest time (µs) just before it."""
-    out = vm.ssh(f"bash -c 'echo ${{EPOCHREALTIME/./}}; {command}'").split()[0]
-    return int(out)
-
-
 def scenario_motor_dead_man(vm):
     """The control app dies (SIGKILL), hangs (SIGSTOP), answers 500: each stops the motors."""
     boot(vm)
@@ -277,51 +199,27 @@ def scenario_motor_dead_man(vm):
         # t0 from bash's $EPOCHREALTIME in the shell that sends the signal: no fork between
         # the timestamp and the kill (date's exit and the shell's wait were part of it).
         g0 = trigger_at(vm, f"kill -KILL {pid}")
-        latencies["SIGKILL"] = expect_stop(vm, t0, g0, "app_dead", timeout=10)
+        latencies["SIGKILL"] = stop_parts(expect_stop(vm, t0, g0, "app_dead", timeout=10), g0)
 
         arm(vm)
         pid = vm.ssh("systemctl show -p MainPID --value rig-app").strip()
         t0 = time.time()
         g0 = trigger_at(vm, f"kill -STOP {pid}")
-        latencies["SIGSTOP"] = expect_stop(vm, t0, g0, "app_hung", timeout=15)
+        latencies["SIGSTOP"] = stop_parts(expect_stop(vm, t0, g0, "app_hung", timeout=15), g0)
         vm.ssh(f"kill -CONT {pid}")
 
         arm(vm)
         t0 = time.time()
         g0 = trigger_at(vm, "echo error > /run/rig-app/mode")
-        latencies["HTTP 500"] = expect_stop(vm, t0, g0, "app_errors", timeout=15)
+        latencies["HTTP 500"] = stop_parts(expect_stop(vm, t0, g0, "app_errors", timeout=15), g0)
         vm.ssh("rm -f /run/rig-app/mode")
     finally:
         prober.stop()
-    note("guest-clock latencies (trigger -> motors_stopped record): " +
-         ", ".join(f"{k} {v:.0f} ms" for k, v in latencies.items()))
-    check(latencies["SIGKILL"] < 1000, f"SIGKILL stop took {latencies['SIGKILL']:.0f} ms")
+    note("guest-clock latencies (trigger -> motors stopped / record): " +
+         ", ".join(f"{k} {v['stopped']:.0f} / {v['record']:.0f} ms" for k, v in latencies.items()))
+    check(latencies["SIGKILL"]["stopped"] < 1000,
+          f"SIGKILL stop took {latencies['SIGKILL']['stopped']:.0f} ms")
     prober.report_and_check(max_failures=0)
-
-
-def scenario_motor_stop_latency(vm):
-    """Benchmark: the control app SIGKILLed -> motors stopped, on the guest's clock, n times
-    (LIFELINE_VM_REPS, default 20; issue 10's goal: <= 20 ms in the guest)."""
-    boot(vm)
-    reps = int(os.environ.get("LIFELINE_VM_REPS", "20"))
-    # So many deaths in a minute are a crash loop (5 in the rig's config): not measured here.
-    vm.ssh("sed -i 's/^crash_loop_deaths = .*/crash_loop_deaths = 100/' "
-           "/etc/lifeline/lifeline.toml && lifeline check-config /etc/lifeline/lifeline.toml "
-           "&& systemctl restart lifeline")
-    latencies = []
-    for _ in range(reps):
-        arm(vm)
-        pid = vm.ssh("systemctl show -p MainPID --value rig-app").strip()
-        t0 = time.time()
-        latencies.append(expect_stop(vm, t0, trigger_at(vm, f"kill -KILL {pid}"), "app_dead",
-                                     timeout=10))
-    latencies.sort()
-    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
-    note(f"SIGKILL -> motors_stopped record, guest clock, n={reps}: min {latencies[0]:.1f} ms, "
-         f"median {p(0.5):.1f} ms, p90 {p(0.9):.1f} ms, max {latencies[-1]:.1f} ms "
-         "(goal <= 20 ms)")
-    with open(os.path.join(vm.dir, "motor_stop_latency.json"), "w") as f:
-        json.dump({"latencies_ms": latencies}, f)
 
 
 def scenario_crash_loop(vm):
