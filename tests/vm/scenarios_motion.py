@@ -89,8 +89,11 @@ def expect_stop(vm, since, guest_t0_us, cause_fault, timeout):
 
 
 def trigger_at(vm, command):
-    """Runs a bash builtin command in the guest; returns the guest time (µs) just before it."""
-    out = vm.ssh(f"bash -c 'echo ${{EPOCHREALTIME/./}}; {command}'").split()[0]
+    """Runs a bash builtin command in the guest; returns the guest time (µs) just before it.
+    The time is printed after the command: echoed before it, it went to the ssh channel
+    first, and that write (sshd woken on a 2-vCPU guest) put up to ~9 ms between the time
+    and the kill (seen in the scheduler trace: the marker after the echo came that late)."""
+    out = vm.ssh(f"bash -c 't=${{EPOCHREALTIME/./}}; {command}; echo $t'").split()[-1]
     return int(out)
 
 
@@ -171,8 +174,10 @@ def scenario_motor_stop_latency(vm):
         runs.append(parts)
         note(f"[{arm_name}] parts (ms): " + ", ".join(f"{k} {v:.1f}" for k, v in parts.items()))
         if trace:
-            found = sched_trace.analyse(vm.ssh(sched_trace.stop_command(), timeout=60), pid,
-                                        lifeline_pid, parts["stopped"])
+            text = vm.ssh(sched_trace.stop_command(), timeout=60)
+            with open(os.path.join(vm.dir, f"sched-trace-{i}.txt"), "w") as f:
+                f.write(text)
+            found = sched_trace.analyse(text, pid, lifeline_pid, parts["stopped"])
             traces.append(found)
             note(f"sched trace (ms after the kill): {found}")
     note(f"{len(runs)} kills measured, {reps - len(runs)} discarded (guest stalls, see above)")
@@ -231,7 +236,12 @@ def measured_kill(vm, trace):
     t0 = time.time()
     g0 = trigger_at(vm, (sched_trace.trigger_prefix() if trace else "") + f"kill -KILL {pid}")
     try:
-        return stop_parts(expect_stop(vm, t0, g0, "app_dead", timeout=10), g0), pid
+        record = expect_stop(vm, t0, g0, "app_dead", timeout=10)
+        before = [f"{e['kind']}:{e['message'][:60]}" for e in events_since(vm, g0)
+                  if e["realtime_us"] < record["realtime_us"]]
+        if before:
+            note(f"recorded between the kill and motors_stopped: {before}")
+        return stop_parts(record, g0), pid
     except AssertionError:
         other = [e for e in events_since(vm, g_arm, "motors_stopped")
                  if e["fields"].get("cause") != "app_dead"]

@@ -5,7 +5,10 @@ before, from ftrace's sched events: when the app really exited, when lifeline's 
 thread was woken, how long it then waited for a CPU, and what ran there meanwhile.
 
 Times are relative to a trace_marker line written by the killing shell right after it
-read $EPOCHREALTIME and right before the kill, so they line up with the record's stamps."""
+read $EPOCHREALTIME and right before the kill, so they line up with the record's stamps.
+The trace clock is "mono": the default "local" clock is per CPU, and the TCG guest's
+per-CPU clocks (unsynchronised TSCs) disagreed by up to ~8 ms, so an event on one vCPU
+could not be placed against the marker written on the other."""
 
 import re
 
@@ -22,7 +25,7 @@ def setup_command():
     """Shell for the guest: tracefs mounted, the sched events on, a buffer large enough."""
     enable = "; ".join(f"echo 1 > events/{e}/enable" for e in EVENTS)
     return (f"mountpoint -q {TRACEFS} || mount -t tracefs nodev {TRACEFS}; cd {TRACEFS} && "
-            f"echo 0 > tracing_on && echo 2048 > buffer_size_kb && {enable}")
+            f"echo 0 > tracing_on && echo mono > trace_clock && echo 2048 > buffer_size_kb && {enable}")
 
 
 def start_command():
