@@ -24,7 +24,10 @@ struct AgentConfig {
   std::string state_dir = "/var/lib/lifeline";
   std::string control_socket = "/run/lifeline/control.sock";
   Millis loop_deadline{2000};  // the loop's own liveness check deadline
-  int realtime_priority = 0;   // SCHED_FIFO priority of the loop thread; 0 = unchanged
+  // SCHED_FIFO priority of the loop thread; 0 = unchanged. 10 by default: at normal
+  // priority the woken loop waited 8-10 ms for a CPU that systemd and journald held while
+  // reacting to the same app death (docs/performance.md, "Motor dead-man").
+  int realtime_priority = 10;
 };
 
 // [watchdog]

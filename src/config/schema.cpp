@@ -21,7 +21,7 @@ constexpr std::array kConfigKeys{
         "Absolute path of the control socket; at most 107 bytes (sun_path)."},
     Key{"agent", "loop_deadline_ms", K::integer, 100, 60000, "ms", "2000",
         "The main loop's own deadline: an iteration taking longer is a fault."},
-    Key{"agent", "realtime_priority", K::integer, 0, 99, "", "0",
+    Key{"agent", "realtime_priority", K::integer, 0, 99, "", "10",
         "SCHED_FIFO priority for lifeline's loop thread (the motor stop and the pets run "
         "there); 0 leaves the scheduling policy unchanged."},
     Key{"watchdog", "enabled", K::boolean, 0, 0, "", "true", "Open and pet the hardware watchdog."},
