@@ -355,11 +355,11 @@ TEST(DoctorFinding, JsonReadsBackAndRejectsWhatIsNoReport) {
   EXPECT_EQ((*back)[1].severity, kOk);
   EXPECT_FALSE(findings_from_json(nlohmann::json::parse("[1,2]")).has_value());
   EXPECT_FALSE(findings_from_json(nlohmann::json{{"findings", 3}}).has_value());
-  EXPECT_FALSE(findings_from_json(nlohmann::json::parse(
-                                      R"({"findings":[{"id":"x","severity":"dire"}]})"))
-                   .has_value());
-  EXPECT_FALSE(findings_from_json(nlohmann::json::parse(R"({"findings":[{"severity":"ok"}]})"))
-                   .has_value());
+  EXPECT_FALSE(
+      findings_from_json(nlohmann::json::parse(R"({"findings":[{"id":"x","severity":"dire"}]})"))
+          .has_value());
+  EXPECT_FALSE(
+      findings_from_json(nlohmann::json::parse(R"({"findings":[{"severity":"ok"}]})")).has_value());
   EXPECT_FALSE(findings_from_json(nlohmann::json::parse("{", nullptr, false)).has_value());
 }
 
