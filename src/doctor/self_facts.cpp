@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -104,8 +105,11 @@ DeviceFact state_directory(const std::string& dir, std::string& volatile_fs) {
   }
   struct statfs fs {};
   if (::statfs(existing.c_str(), &fs) == 0) {
-    if (fs.f_type == TMPFS_MAGIC) volatile_fs = "tmpfs";
-    if (fs.f_type == RAMFS_MAGIC) volatile_fs = "ramfs";
+    // f_type is a signed int on 32-bit ARM and RAMFS_MAGIC does not fit one: compare the
+    // 32 bits the magic numbers have.
+    const auto type = static_cast<std::uint32_t>(fs.f_type);
+    if (type == TMPFS_MAGIC) volatile_fs = "tmpfs";
+    if (type == RAMFS_MAGIC) volatile_fs = "ramfs";
   }
   return fact;
 }
