@@ -34,7 +34,7 @@ Severity start_severity(StartReason reason) {
 
 Agent::~Agent() {
   // Components that call back into others go first; the black box is flushed last.
-  doctor_.reset();  // joins a run still reading files
+  doctor_.reset();  // kills and reaps a doctor child still running
   rescue_.reset();  // stops the web threads before anything they read goes away
   control_.reset();
   exclusivity_.reset();

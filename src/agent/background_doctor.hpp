@@ -44,7 +44,6 @@ class BackgroundDoctor {
   // Starts the child; `done` is called on the loop once it has ended (or was killed
   // after `timeout`).
   Status start(EventLoop& loop, const DoctorChildRequest& request, Done done);
-  [[nodiscard]] bool running() const { return child_ > 0; }
 
  private:
   void on_output();

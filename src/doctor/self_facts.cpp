@@ -14,7 +14,7 @@
 #include <optional>
 
 #include "config/loader.hpp"
-#include "doctor/live_facts.hpp"
+#include "util/proc.hpp"
 
 namespace lifeline::doctor {
 namespace {
@@ -24,8 +24,8 @@ struct ChipCloser {
 };
 
 std::string error_text(int error) {
-  return std::strerror(error);
-}  // NOLINT(concurrency-mt-unsafe)
+  return std::strerror(error);  // NOLINT(concurrency-mt-unsafe): doctor runs one thread
+}
 
 DeviceState state_for_errno(int error) {
   return error == EACCES || error == EPERM ? DeviceState::inaccessible : DeviceState::missing;
@@ -118,20 +118,26 @@ std::string base_name(const std::string& path) {
   return std::filesystem::path(path).filename().string();
 }
 
-// A device another process has open is busy: lifeline could not have it alone.
+// A device another process has open is busy: lifeline could not have it alone. lifeline
+// itself is not another process: `self`, and any process named "lifeline" (the agent,
+// when a person runs doctor beside it, or the agent's own doctor child).
 void mark_held(std::vector<DeviceFact>& devices,
                const std::vector<std::pair<std::size_t, std::string>>& by_path, pid_t self) {
   std::vector<std::string> paths;
   paths.reserve(by_path.size());
   for (const auto& [index, real] : by_path) paths.push_back(real);
-  const auto holders = open_file_holders(paths, self);
+  const auto holders = open_file_holders(paths);
   for (const auto& [index, real] : by_path) {
     const auto found = holders.find(real);
     DeviceFact& device = devices[index];
     if (found == holders.end() || device.state != DeviceState::ok) continue;
-    device.state = DeviceState::busy;
     std::string who;
-    for (const std::string& h : found->second) who += (who.empty() ? "" : ", ") + h;
+    for (const FileHolder& h : found->second) {
+      if (h.pid == self || h.comm == "lifeline") continue;
+      who += (who.empty() ? "" : ", ") + ("PID " + std::to_string(h.pid) + " (" + h.comm + ")");
+    }
+    if (who.empty()) continue;
+    device.state = DeviceState::busy;
     device.detail += (device.detail.empty() ? "held by " : ", held by ") + who;
   }
 }

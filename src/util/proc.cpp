@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
 
@@ -63,6 +64,36 @@ std::string cgroup_path_of(std::string_view text, std::string_view v1_controller
     }
   }
   return v2;
+}
+
+std::string process_comm(const std::string& proc_root, pid_t pid) {
+  std::string comm = read_file_or_empty(proc_root + "/" + std::to_string(pid) + "/comm", 64);
+  while (!comm.empty() && (comm.back() == '\n' || comm.back() == ' ')) comm.pop_back();
+  return comm;
+}
+
+std::map<std::string, std::vector<FileHolder>> open_file_holders(
+    const std::vector<std::string>& paths, const std::string& proc_root) {
+  std::map<std::string, std::vector<FileHolder>> holders;
+  if (paths.empty()) return holders;
+  for_each_pid(proc_root, [&](pid_t pid) {
+    const std::string base = proc_root + "/" + std::to_string(pid);
+    std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir((base + "/fd").c_str()), &::closedir);
+    if (!dir) return;
+    std::vector<std::string> seen;  // one entry per process, however many fds it has
+    // readdir() is safe here: each call has its own DIR stream.
+    while (const dirent* entry = ::readdir(dir.get())) {  // NOLINT(concurrency-mt-unsafe)
+      const std::string target = read_link(base + "/fd/" + entry->d_name);
+      if (target.empty() || std::find(paths.begin(), paths.end(), target) == paths.end() ||
+          std::find(seen.begin(), seen.end(), target) != seen.end()) {
+        continue;
+      }
+      seen.push_back(target);
+      const std::string comm = process_comm(proc_root, pid);
+      holders[target].push_back(FileHolder{pid, comm.empty() ? "?" : comm});
+    }
+  });
+  return holders;
 }
 
 }  // namespace lifeline

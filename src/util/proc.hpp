@@ -6,9 +6,11 @@
 
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace lifeline {
 
@@ -28,5 +30,20 @@ std::string read_link(const std::string& path);
 // names `v1_controller` ("memory", "name=systemd"), else the v2 line ("0::/path"); "" when
 // neither is present. The path may itself contain ':'.
 std::string cgroup_path_of(std::string_view proc_cgroup_text, std::string_view v1_controller);
+
+// /proc/PID/comm without its newline; "" when the process is gone.
+std::string process_comm(const std::string& proc_root, pid_t pid);
+
+// A process that has a file open.
+struct FileHolder {
+  pid_t pid = 0;
+  std::string comm;  // /proc/PID/comm without its newline
+};
+
+// For each of `paths` (canonical: "/dev/ttyS0", "/dev/watchdog0") that some process below
+// `proc_root` has open: those processes, each once, in /proc order. Processes whose fds
+// cannot be read (exited, another user's when not root) are skipped.
+std::map<std::string, std::vector<FileHolder>> open_file_holders(
+    const std::vector<std::string>& paths, const std::string& proc_root = "/proc");
 
 }  // namespace lifeline

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "util/files.hpp"
+#include "util/proc.hpp"
 
 namespace lifeline::hal {
 
@@ -120,22 +121,13 @@ std::string find_device_holders(const std::string& device_path) {
   std::error_code ec;
   const auto target = fs::canonical(device_path, ec);
   if (ec) return {};
+  const auto holders = open_file_holders({target.string()});
+  const auto found = holders.find(target.string());
+  if (found == holders.end()) return {};
   std::string out;
-  for (const auto& proc : fs::directory_iterator("/proc", ec)) {
-    const std::string pid = proc.path().filename().string();
-    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::error_code fd_ec;
-    for (const auto& fd : fs::directory_iterator(proc.path() / "fd", fd_ec)) {
-      std::error_code link_ec;
-      if (fs::read_symlink(fd.path(), link_ec) == target) {
-        auto comm = read_small_file(proc.path().string() + "/comm", 64);
-        std::string name = comm ? *comm : std::string("?");
-        if (!name.empty() && name.back() == '\n') name.pop_back();
-        if (!out.empty()) out += ", ";
-        out.append("pid ").append(pid).append(" (").append(name).append(")");
-        break;
-      }
-    }
+  for (const FileHolder& holder : found->second) {
+    if (!out.empty()) out += ", ";
+    out += "pid " + std::to_string(holder.pid) + " (" + holder.comm + ")";
   }
   return out;
 }
