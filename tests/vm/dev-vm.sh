@@ -7,7 +7,7 @@
 PACKAGES+=(qemu-system-x86 qemu-utils mmdebstrap busybox-static linux-headers-amd64
   linux-source-6.1 e2fsprogs cpio kmod openssh-client xz-utils python3)
 
-# ./dev bench: the VM measurements (memory_psi, memory_vs_earlyoom, memory_three_arms), a
+# ./dev bench: the VM measurements (memory_psi, memory_vs_earlyoom, memory_three_arms, footprint), a
 # fresh guest each.
 vm_bench() {
   tests/vm/prepare.sh >/dev/null

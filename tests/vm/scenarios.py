@@ -16,6 +16,7 @@ from helpers import Skip, boot, check, fault_names, guest_now_us, note, status, 
 from probe import BannerProber, decode_blink_codes
 from scenarios_doctor import doctor_on_real_devices
 from scenarios_exclusivity import scenario_duplicates
+from scenarios_footprint import scenario_footprint
 from scenarios_memory import (scenario_kernel_kill_recorded, scenario_memory_psi,
                               scenario_memory_pressure, scenario_memory_three_arms,
                               scenario_memory_vs_earlyoom, scenario_session_leak)
@@ -293,7 +294,8 @@ REQUIRES = {}
 
 # Measurements rather than tests (timing goals live in benchmarks): run by ./dev bench and
 # by name (./dev vm test NAME), not by ./dev test.
-BENCH_ONLY = ("memory_psi", "memory_vs_earlyoom", "memory_three_arms", "motor_stop_latency")
+BENCH_ONLY = ("memory_psi", "memory_vs_earlyoom", "memory_three_arms", "motor_stop_latency",
+              "footprint")
 
 SCENARIOS = {
     "boot": scenario_boot,
@@ -313,4 +315,5 @@ SCENARIOS = {
     "session_leak": scenario_session_leak,
     "kernel_kill_recorded": scenario_kernel_kill_recorded,
     "duplicates": scenario_duplicates,
+    "footprint": scenario_footprint,
 }
