@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The memory guard's numbers on this machine, with the real lifeline binary.
 
-Usage: bench/memory_scenarios.py BUILD_DIR [--runs N] [--idle-seconds S] [--psi-only]
+Usage: bench/memory_scenarios.py BUILD_DIR [--runs N] [--idle-seconds S] [--psi-only|--relief-only]
 
 1. Relief latency. A hog grows 50 MiB/s inside a 128 MiB memory cgroup the script creates;
    lifeline watches the cgroup and relieves below 50 % headroom (SIGTERM, 500 ms grace).
@@ -93,7 +93,14 @@ def wait_for(predicate, timeout):
     return False
 
 
-def relief_run(binary, hog, tmp, reserve_kib=2048):
+def status(binary, config):
+    out = subprocess.run([binary, "status", "--config", config, "--json"], capture_output=True,
+                         text=True, timeout=30).stdout
+    return json.loads(out) if out.strip() else {}
+
+
+def relief_run(binary, hog, tmp, reserve_kib=None):
+    """One relief; reserve_kib None leaves act_reserve_kib at its default."""
     cg_dir, cg_path = make_cgroup(128 * MiB)
     agent = hog_proc = None
     try:
@@ -101,13 +108,14 @@ def relief_run(binary, hog, tmp, reserve_kib=2048):
             "[memory]\nenabled = true\nsample_interval_ms = 500\nfast_sample_interval_ms = 100\n"
             "warn_available_percent = 80\nrelieve_available_percent = 50\nkill_available_percent = 0\n"
             f"eta_relieve_s = 0\ngrace_ms = 500\nvictim_cgroup = \"{cg_path}\"\n"
-            f"act_reserve_kib = {reserve_kib}\n"
+            + (f"act_reserve_kib = {reserve_kib}\n" if reserve_kib is not None else "") +
             "[memory.ssh]\nenabled = false\n"
             f"[[memory.watch]]\nname = \"bench\"\ncgroup = \"{cg_path}\"\n"))
         log = open(os.path.join(tmp, "out.log"), "w")
         agent = subprocess.Popen([binary, "run", "--config", config, "--console"], stdout=log, stderr=log)
         if not wait_for(lambda: "watchdog_opened" in open(log.name).read(), 10):
             raise RuntimeError("lifeline did not start: " + open(log.name).read())
+        guard = status(binary, config).get("memory", {})
         times = os.path.join(tmp, "hog.times")
         hog_proc = subprocess.Popen([hog, "--cgroup", cg_dir, "--name", "benchhog", "--hold", "8",
                                      "--rate", "50", "--max", "120", "--delay", "1", "--mark", "64",
@@ -126,6 +134,7 @@ def relief_run(binary, hog, tmp, reserve_kib=2048):
         exited = [e for e in events(binary, config) if e["kind"] == "memory_victim_exited"
                   and e["fields"].get("pid") == str(hog_proc.pid)]
         faults = int(exited[0]["fields"].get("act_page_faults", -1)) if exited else None
+        grew = int(exited[0]["fields"].get("act_heap_grew_bytes", 0)) if exited else None
         sig_us = int(stamps["sigterm"]) / 1000.0
         return {
             "wake_to_decision_ms": int(r["fields"]["wake_to_decision_us"]) / 1000.0,
@@ -133,6 +142,9 @@ def relief_run(binary, hog, tmp, reserve_kib=2048):
             "mark_to_signal_ms": (sig_us - int(stamps["mark"]) / 1000.0) / 1000.0 if "mark" in stamps else None,
             "trigger": r["fields"].get("trigger"),
             "act_page_faults": faults,
+            "act_heap_grew_bytes": grew,
+            "reserve_bytes": guard.get("act_reserve_bytes"),
+            "rehearsal_bytes": guard.get("act_rehearsal_bytes"),
         }
     finally:
         if hog_proc and hog_proc.poll() is None:
@@ -208,6 +220,7 @@ def psi_run(binary, tmp, thrash_file):
                                  stderr=log)
         if not wait_for(lambda: "watchdog_opened" in open(log.name).read(), 10):
             raise RuntimeError("lifeline did not start: " + open(log.name).read())
+        guard = status(binary, config).get("memory", {})
         time.sleep(1)
         observer = PsiObserver()
         readers = [thrasher(cg_dir, thrash_file, 30) for _ in range(2)]
@@ -329,6 +342,7 @@ def main():
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--idle-seconds", type=int, default=60)
     parser.add_argument("--psi-only", action="store_true", help="only the PSI event -> action runs")
+    parser.add_argument("--relief-only", action="store_true", help="only the relief runs")
     args = parser.parse_args()
     binary = os.path.join(args.build, "lifeline")
     hog = os.path.join(args.build, "memory_hog")
@@ -341,18 +355,21 @@ def main():
     if not os.path.exists(hog):
         print(f"memory scenarios: {hog} is missing (build with tests)")
         return 1
-    report_psi(args.build, args.runs)
-    results, unreserved = [], []
+    if not args.relief_only:
+        report_psi(args.build, args.runs)
+    # The default reserve (act_reserve_kib, sized up from the rehearsal where that needs
+    # more) against the old fixed 2 MiB and against none, interleaved so load hits all three.
+    arms = {"default": None, "2048": 2048, "0": 0}
+    by_arm = {name: [] for name in arms}
     for i in range(args.runs):
-        with tempfile.TemporaryDirectory(prefix="lifeline-membench-") as tmp:
-            r = relief_run(binary, hog, tmp)
-            if r:
-                results.append(r)
-        if i < max(3, args.runs // 4):  # the same run without the heap reserve, to compare
+        for name, kib in arms.items():
+            if name != "default" and i >= max(3, args.runs // 4):
+                continue
             with tempfile.TemporaryDirectory(prefix="lifeline-membench-") as tmp:
-                r = relief_run(binary, hog, tmp, reserve_kib=0)
+                r = relief_run(binary, hog, tmp, reserve_kib=kib)
                 if r:
-                    unreserved.append(r)
+                    by_arm[name].append(r)
+    results = by_arm["default"]
     print(f"memory guard relief ({len(results)}/{args.runs} runs ended in a relief):")
     print("  wake -> decision:    " + percentiles([r["wake_to_decision_ms"] for r in results]))
     print("  decision -> SIGTERM: " + percentiles([r["decision_to_signal_ms"] for r in results]))
@@ -361,11 +378,17 @@ def main():
     print("  64 MiB -> SIGTERM:   " + percentiles([r["mark_to_signal_ms"] for r in results
                                                    if r["mark_to_signal_ms"] is not None]))
     print("  triggers: " + ", ".join(sorted({r["trigger"] for r in results})))
-    faults = [r["act_page_faults"] for r in results if r["act_page_faults"] is not None]
-    print("  page faults on the act path (wake -> SIGTERM), act_reserve_kib = 2048: "
-          + percentiles(faults, unit="faults"))
-    faults0 = [r["act_page_faults"] for r in unreserved if r["act_page_faults"] is not None]
-    print("  page faults on the act path, act_reserve_kib = 0:    " + percentiles(faults0, unit="faults"))
+    for name, runs in by_arm.items():
+        sizes = sorted({(r["reserve_bytes"], r["rehearsal_bytes"]) for r in runs})
+        faults = [r["act_page_faults"] for r in runs if r["act_page_faults"] is not None]
+        grew = [r["act_heap_grew_bytes"] for r in runs if r["act_heap_grew_bytes"] is not None]
+        print(f"  act_reserve_kib {name} (reserve, rehearsal peak bytes: {sizes}):")
+        print("    page faults on the act path (wake -> SIGTERM): "
+              + percentiles(faults, unit="faults"))
+        print("    heap taken from the kernel on the act path:     "
+              + percentiles(grew, unit="bytes"))
+    if args.relief_only:
+        return 0
     for on in (False, True):
         with tempfile.TemporaryDirectory(prefix="lifeline-membench-") as tmp:
             ticks, rss = idle_run(binary, tmp, on, args.idle_seconds)

@@ -45,7 +45,7 @@ constexpr std::array kMemoryKeys{
         "How long a kill waits for its black-box record (snapshot and reason) to reach the "
         "disk; the kill goes ahead after this even if the disk is slower."},
     Key{"memory", "top_n", K::integer, 1, 32, "", "8", "Processes listed in a top-RSS snapshot."},
-    Key{"memory", "act_reserve_kib", K::integer, 0, 65536, "KiB", "2048",
+    Key{"memory", "act_reserve_kib", K::integer, 0, 65536, "KiB", "512",
         "Heap faulted in and kept at start so acting never waits for the page allocator."},
     Key{"memory", "protect", K::string_list, 0, 0, "", "[]",
         "Never killed, in addition to lifeline, PID 1, kernel threads, journald and sshd: "

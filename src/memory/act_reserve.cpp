@@ -4,19 +4,10 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
-#include <vector>
+
+#include "util/prefault.hpp"
 
 namespace lifeline::memory {
-
-namespace {
-
-// Below glibc's default mmap threshold (128 KiB), so the blocks come from the arena (and
-// return to it) rather than from mmap (which would give them back to the kernel on free).
-constexpr std::size_t kBlock = 64 * 1024;
-
-}  // namespace
 
 std::size_t reserve_heap(std::size_t bytes) {
   if (bytes == 0) return 0;
@@ -26,19 +17,22 @@ std::size_t reserve_heap(std::size_t bytes) {
   const auto keep = static_cast<int>(std::min<std::size_t>(bytes * 2, 256U << 20));
   ::mallopt(M_TRIM_THRESHOLD, keep);
   ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-  std::vector<void*> blocks;
-  blocks.reserve(bytes / kBlock + 1);
-  std::size_t reserved = 0;
-  while (reserved < bytes) {
-    void* block = std::malloc(kBlock);
-    if (block == nullptr) break;
-    std::memset(block, 0, kBlock);  // fault the pages in (and, with MCL_FUTURE, lock them)
-    blocks.push_back(block);
-    reserved += kBlock;
-  }
-  // Newest first: the top of the heap is freed last and coalesces into one free chunk.
-  for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) std::free(*it);
-  return reserved;
+  return util::warm_heap(bytes);
+}
+
+std::size_t heap_in_use() {
+  const struct mallinfo2 info = ::mallinfo2();
+  return info.uordblks + info.hblkhd;
+}
+
+std::size_t heap_from_kernel() {
+  const struct mallinfo2 info = ::mallinfo2();
+  return info.arena + info.hblkhd;
+}
+
+std::size_t reserve_size(std::size_t floor_bytes, std::size_t rehearsal_bytes) {
+  if (floor_bytes == 0) return 0;  // no reserve asked for
+  return std::max(floor_bytes, rehearsal_bytes * kReserveHeadroom);
 }
 
 std::uint64_t thread_page_faults() {

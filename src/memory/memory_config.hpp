@@ -69,7 +69,7 @@ struct MemoryConfig {
   std::chrono::milliseconds min_relief_interval{5000};
   std::chrono::milliseconds record_wait{200};  // a kill waits this long for its record's fsync
   std::uint32_t top_n = 8;
-  std::uint32_t act_reserve_kib = 2048;       // heap faulted in at start for the act path
+  std::uint32_t act_reserve_kib = 512;        // heap faulted in at start for the act path
   std::vector<std::string> protect;           // process names, absolute exe paths or units
   std::vector<std::string> expendable_units;  // asked to stop before any process is killed
   std::string expendable_action = "restart";  // "restart" or "stop"

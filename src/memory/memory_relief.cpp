@@ -219,7 +219,8 @@ void MemoryService::kill_victim(Domain& domain, const LadderDecision& decision) 
   const std::string reason = decision.reason;
   const auto grace = now ? std::chrono::milliseconds(0) : config_.grace;
   after_record_settles([this, v, reason, grace, domain_name = domain.name,
-                        faults_at_wake = faults_at_wake_, woke = sample_woke_] {
+                        faults_at_wake = faults_at_wake_, heap_at_wake = heap_at_wake_,
+                        woke = sample_woke_] {
     if (hooks_.before_kill) hooks_.before_kill(v, reason);
     if (auto killed = killer_.kill(v.pid, v.comm, grace); !killed) {
       sink_.record(
@@ -231,6 +232,8 @@ void MemoryService::kill_victim(Domain& domain, const LadderDecision& decision) 
       return;
     }
     act_page_faults_ = thread_page_faults() - faults_at_wake;
+    act_heap_grew_ =
+        static_cast<std::int64_t>(heap_from_kernel()) - static_cast<std::int64_t>(heap_at_wake);
     act_wake_to_signal_ = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - woke);
     ++lifeline_kills_;
@@ -240,7 +243,8 @@ void MemoryService::kill_victim(Domain& domain, const LadderDecision& decision) 
                   {"cgroup", v.cgroup},
                   {"domain", domain_name},
                   {"reason", reason},
-                  {"act_page_faults", act_page_faults_}};
+                  {"act_page_faults", act_page_faults_},
+                  {"act_heap_grew_bytes", act_heap_grew_}};
   });
 }
 
@@ -337,6 +341,7 @@ void MemoryService::on_victim_gone(const KillOutcome& outcome) {
                       {"mrelease_error", outcome.mrelease_error},
                       {"elapsed_us", std::to_string(outcome.elapsed.count())},
                       {"act_page_faults", std::to_string(act_page_faults_)},
+                      {"act_heap_grew_bytes", std::to_string(act_heap_grew_)},
                       {"wake_to_signal_us", std::to_string(act_wake_to_signal_.count())}}});
   if (!last_kill_.is_null()) {
     last_kill_["elapsed_ms"] = outcome.elapsed.count() / 1000;

@@ -163,15 +163,22 @@ Status MemoryService::start() {
 
 // Runs the act path's reading and choosing once at start, kill aside: the code and the
 // buffers a first relief needs are touched (and so locked by mlockall) now, while memory
-// is plentiful, not for the first time on a starved box. Then the heap reserve is made,
-// after the rehearsal's own allocations are freed back into it.
+// is plentiful, not for the first time on a starved box. Its peak heap use sizes the
+// reserve, made after the rehearsal's own allocations are freed back into it.
 void MemoryService::rehearse_act() {
+  const std::size_t before = heap_in_use();
   {
     auto [table, victim] = find_victim(domains_.front());
-    for (const ProcessInfo& p : top_by_rss(table, config_.top_n)) (void)snapshot_line(p);
+    std::vector<std::string> lines;
+    for (const ProcessInfo& p : top_by_rss(table, config_.top_n)) {
+      lines.push_back(snapshot_line(p));
+    }
     (void)victim;
+    const std::size_t peak = heap_in_use();
+    act_rehearsal_bytes_ = peak > before ? peak - before : 0;
   }
-  act_reserve_bytes_ = reserve_heap(std::size_t{config_.act_reserve_kib} * 1024);
+  act_reserve_bytes_ =
+      reserve_heap(reserve_size(std::size_t{config_.act_reserve_kib} * 1024, act_rehearsal_bytes_));
 }
 
 void MemoryService::start_monitors() {
@@ -263,6 +270,7 @@ void MemoryService::sample() {
   const hal::MonoTime now = loop_.now();  // cached by the loop when it woke for this event
   sample_woke_ = now;
   faults_at_wake_ = thread_page_faults();
+  heap_at_wake_ = heap_from_kernel();
   if (!sample_system(now)) return;
   Domain& system = domains_.front();
   const LeakVerdict system_leak =

@@ -83,6 +83,7 @@ nlohmann::json MemoryService::status() const {
   }
   return {{"dry_run", config_.dry_run},
           {"act_reserve_bytes", act_reserve_bytes_},
+          {"act_rehearsal_bytes", act_rehearsal_bytes_},
           {"fast_sampling", fast_},
           {"mem_total_bytes", meminfo_.mem_total_kb * 1024},
           {"mem_available_bytes", meminfo_.mem_available_kb * 1024},
