@@ -384,7 +384,8 @@ def main():
         grew = [r["act_heap_grew_bytes"] for r in runs if r["act_heap_grew_bytes"] is not None]
         print(f"  act_reserve_kib {name} (reserve, rehearsal peak bytes: {sizes}):")
         print("    page faults on the act path (wake -> SIGTERM): "
-              + percentiles(faults, unit="faults"))
+              + percentiles(faults, unit="faults")
+              + f"; none in {sum(1 for f in faults if f == 0)} of {len(faults)} runs")
         print("    heap taken from the kernel on the act path:     "
               + percentiles(grew, unit="bytes"))
     if args.relief_only:
