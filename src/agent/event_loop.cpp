@@ -229,7 +229,7 @@ void EventLoop::exit(int code) {
   sd_event_exit(event_, code);
 }
 
-hal::MonoTime EventLoop::now() const {
+hal::MonoTime EventLoop::now() const noexcept {
   return hal::MonoTime(std::chrono::microseconds(now_usec(event_)));
 }
 

@@ -110,7 +110,7 @@ class EventLoop {
 
   int run();
   void exit(int code);
-  [[nodiscard]] hal::MonoTime now() const;  // the loop's cached CLOCK_MONOTONIC
+  [[nodiscard]] hal::MonoTime now() const noexcept;  // the loop's cached CLOCK_MONOTONIC
   // CLOCK_REALTIME µs at which the current iteration's wait returned (sd-event stamps each
   // wake-up); 0 before the loop first ran. A callback's own time minus this is how long the
   // loop took to get to it after waking.

@@ -1,6 +1,5 @@
 #include "exclusivity/exclusivity_service.hpp"
 
-#include <algorithm>
 #include <chrono>
 
 namespace lifeline::exclusivity {
@@ -76,8 +75,8 @@ void ExclusivityService::watch() {
 // subscription too. The sweep would notice only minutes later.
 void ExclusivityService::schedule_rewatch() {
   if (rewatch_.armed()) return;
-  rewatch_.arm_after(rewatch_after_);
-  rewatch_after_ = std::min(rewatch_after_ * 2, kMaxRewatch);
+  rewatch_backoff_.failed(loop_.now());
+  rewatch_.arm_after(rewatch_backoff_.wait());
 }
 
 void ExclusivityService::report_watch(const std::string& error) {
@@ -85,10 +84,10 @@ void ExclusivityService::report_watch(const std::string& error) {
     schedule_rewatch();
   } else if (!watch_error_.empty() && watch_error_ != "not yet") {
     // Followed again after a gap: what changed meanwhile was not signalled.
-    rewatch_after_ = kFirstRewatch;
+    rewatch_backoff_.reset();
     begin_check();
   } else {
-    rewatch_after_ = kFirstRewatch;
+    rewatch_backoff_.reset();
   }
   if (error == watch_error_) return;
   watch_error_ = error;

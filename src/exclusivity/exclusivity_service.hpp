@@ -27,6 +27,7 @@
 #include "exclusivity/proc_scan.hpp"
 #include "exclusivity/systemd_units.hpp"
 #include "fault/fault_set.hpp"
+#include "util/retry_backoff.hpp"
 
 namespace lifeline::exclusivity {
 
@@ -91,7 +92,7 @@ class ExclusivityService {
   PeriodicTimer timer_;
   OneshotTimer debounce_;
   OneshotTimer rewatch_;  // the next try to follow systemd's signals
-  std::chrono::milliseconds rewatch_after_ = kFirstRewatch;
+  RetryBackoff rewatch_backoff_{kFirstRewatch, kMaxRewatch};
   EventSource recheck_;                     // a check soon after systemd answered a stop
   std::map<std::string, Conflict> active_;  // by Conflict::key()
   std::set<std::string> stopping_;          // units asked to stop while their conflict lasts

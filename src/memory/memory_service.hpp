@@ -25,9 +25,9 @@
 #include "memory/process_killer.hpp"
 #include "memory/process_scan.hpp"
 #include "memory/psi_monitor.hpp"
-#include "memory/retry_backoff.hpp"
 #include "memory/ssh_probe.hpp"
 #include "memory/trend.hpp"
+#include "util/retry_backoff.hpp"
 
 namespace lifeline::memory {
 

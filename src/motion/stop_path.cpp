@@ -7,8 +7,6 @@
 namespace lifeline::motion {
 
 namespace {
-constexpr auto kMaxBackoff = std::chrono::milliseconds(5000);
-
 std::chrono::microseconds us(std::chrono::milliseconds ms) {
   return std::chrono::duration_cast<std::chrono::microseconds>(ms);
 }
@@ -55,7 +53,8 @@ Status StopPath::prepare() {
     if (auto opened = serial_->open(); !opened) {
       faults_.raise(Fault::motor_serial_down, serial_->describe() + ": " + opened.error().message);
       link_lost_ = true;
-      reconnect_timer_.arm_after(us(reconnect_backoff_));
+      reconnect_backoff_.failed(loop_.now());
+      reconnect_timer_.arm_after(us(reconnect_backoff_.wait()));
     }
   }
   stop();  // start stopped: nothing has proved the app healthy yet
@@ -132,8 +131,9 @@ void StopPath::arm() {
 void StopPath::on_link_lost() noexcept {
   link_lost_ = true;
   serial_->close();
-  reconnect_backoff_ = std::chrono::milliseconds(100);
-  reconnect_timer_.arm_after(us(reconnect_backoff_));
+  reconnect_backoff_.reset();
+  reconnect_backoff_.failed(loop_.now());
+  reconnect_timer_.arm_after(us(reconnect_backoff_.wait()));
 }
 
 void StopPath::try_reconnect() {
@@ -141,8 +141,8 @@ void StopPath::try_reconnect() {
     faults_.raise(Fault::motor_serial_down, serial_->describe() + ": link lost, reconnecting");
   }
   if (auto opened = serial_->open(); !opened) {
-    reconnect_backoff_ = std::min(reconnect_backoff_ * 2, kMaxBackoff);
-    reconnect_timer_.arm_after(us(reconnect_backoff_));
+    reconnect_backoff_.failed(loop_.now());
+    reconnect_timer_.arm_after(us(reconnect_backoff_.wait()));
     return;
   }
   link_lost_ = false;

@@ -13,6 +13,7 @@
 #include "lifeline/hal/output_line.hpp"
 #include "lifeline/hal/serial_link.hpp"
 #include "motion/dead_man.hpp"
+#include "util/retry_backoff.hpp"
 
 namespace lifeline::motion {
 
@@ -89,7 +90,8 @@ class StopPath final : public SafeStateParticipant {
   bool stopped_ = true;
   bool link_lost_ = false;
   bool enable_failed_ = false;
-  std::chrono::milliseconds reconnect_backoff_{100};
+  // The serial port's reopen: 100 ms after the loss, doubling to 5 s.
+  RetryBackoff reconnect_backoff_{std::chrono::milliseconds(100), std::chrono::seconds(5)};
   PeriodicTimer repeat_timer_;
   PeriodicTimer keepalive_timer_;
   OneshotTimer cat1_timer_;

@@ -64,7 +64,7 @@ Status UnitWatcher::start(EventLoop& /*loop*/) {
   running_ = true;
   outage_reported_ = false;
   call_failure_reported_ = false;
-  backoff_ = kFirstRetry;
+  backoff_.reset();
   // The first connection attempt runs on the loop, so start() never calls back.
   retry_.arm_after(std::chrono::microseconds(0));
   return ok_status();
@@ -142,8 +142,8 @@ void UnitWatcher::on_retry() {
 
 void UnitWatcher::schedule_retry() {
   if (!running_ || retry_.armed()) return;
-  retry_.arm_after(backoff_);
-  backoff_ = std::min(backoff_ * 2, kMaxRetry);
+  backoff_.failed(loop_.now());
+  retry_.arm_after(backoff_.wait());
 }
 
 void UnitWatcher::emit(UnitWatchEvent::Kind kind, std::string detail) {
@@ -250,7 +250,7 @@ void UnitWatcher::finish_call(bool ok) {
 
 void UnitWatcher::settle() {
   call_failure_reported_ = false;
-  backoff_ = kFirstRetry;
+  backoff_.reset();
   if (!connected_) {
     connected_ = true;
     outage_reported_ = false;

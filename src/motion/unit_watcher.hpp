@@ -22,6 +22,7 @@
 #include "agent/event_loop.hpp"
 #include "agent/monitor.hpp"
 #include "motion/unit_state.hpp"
+#include "util/retry_backoff.hpp"
 
 namespace lifeline::motion {
 
@@ -139,7 +140,7 @@ class UnitWatcher final : public Monitor {
   std::vector<Connection> retired_;  // dropped inside a bus callback; freed off it
   int dispatching_ = 0;              // > 0 while one of this watcher's callbacks runs
   OneshotTimer retry_;
-  std::chrono::milliseconds backoff_ = kFirstRetry;
+  RetryBackoff backoff_{kFirstRetry, kMaxRetry};
 
   std::string path_;
   int pending_ = 0;             // LoadUnit and GetAll calls in flight on conn_

@@ -4,11 +4,14 @@
 
 #include <unistd.h>
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <new>
 #include <sstream>
+#include <vector>
 
 #include "agent/event_loop.hpp"
 #include "fault/fault_set.hpp"
@@ -83,6 +86,38 @@ std::string read_all(const std::string& path) {
   return s.str();
 }
 
+// A motor port that refuses to open `refusals` times, then opens; while `broken`, every
+// write fails as an unplugged USB adapter's does (EIO). Records when open() was called.
+class FlakyLink final : public hal::SerialLink {
+ public:
+  struct Log {
+    std::vector<std::chrono::steady_clock::time_point> opens;
+    int refusals = 0;
+    bool broken = false;
+  };
+  explicit FlakyLink(std::shared_ptr<Log> log) : log_(std::move(log)) {}
+  Status open() override {
+    log_->opens.push_back(std::chrono::steady_clock::now());
+    if (log_->refusals > 0) {
+      --log_->refusals;
+      return Error{ENOENT, "no such port"};
+    }
+    open_ = true;
+    return ok_status();
+  }
+  Expected<std::size_t> write(std::span<const std::uint8_t> bytes) override {
+    if (log_->broken) return Error{EIO, "unplugged"};
+    return bytes.size();
+  }
+  void close() override { open_ = false; }
+  [[nodiscard]] bool is_open() const override { return open_; }
+  [[nodiscard]] std::string describe() const override { return "flaky"; }
+
+ private:
+  std::shared_ptr<Log> log_;
+  bool open_ = false;
+};
+
 struct Fixture {
   std::filesystem::path dir;
   std::unique_ptr<EventLoop> loop;
@@ -91,7 +126,8 @@ struct Fixture {
   FaultSet faults{sink, clock};
   std::unique_ptr<StopPath> stop_path;
 
-  explicit Fixture(int category) {
+  // `link`: the motor port; a file in `dir` (a SimSerialLink) when null.
+  explicit Fixture(int category, std::unique_ptr<hal::SerialLink> link = nullptr) {
     dir = std::filesystem::temp_directory_path() /
           ("lifeline-stop-path-" + std::to_string(::getpid()) + "-" + std::to_string(category));
     std::filesystem::remove_all(dir);
@@ -104,9 +140,9 @@ struct Fixture {
     settings.stop_frame = {0x80, 0x00, 0x00, 0x00};
     settings.arm_frame = {0x80, 0x0E, 0x05, 0x13};
     auto line = hal::SimOutputLine::open(dir.string(), "motor_enable", clock, false);
-    stop_path = std::make_unique<StopPath>(
-        *loop, faults, settings, std::make_unique<hal::SimSerialLink>((dir / "uart").string()),
-        std::move(*line));
+    if (link == nullptr) link = std::make_unique<hal::SimSerialLink>((dir / "uart").string());
+    stop_path =
+        std::make_unique<StopPath>(*loop, faults, settings, std::move(link), std::move(*line));
     EXPECT_TRUE(stop_path->prepare().ok());
   }
   ~Fixture() {
@@ -210,6 +246,57 @@ TEST(StopPath, RepeatsTheStopFrameWhileStoppedAndNotWhileArmed) {
   const auto armed_size = f.uart().size();
   f.run_for(200ms);
   EXPECT_EQ(f.uart().size(), armed_size) << "no stop frames while armed";
+}
+
+// The gaps between attempts to open the port, in ms.
+std::vector<long long> gaps_ms(const std::vector<std::chrono::steady_clock::time_point>& opens) {
+  std::vector<long long> gaps;
+  for (std::size_t i = 1; i < opens.size(); ++i) {
+    gaps.push_back(
+        std::chrono::duration_cast<std::chrono::milliseconds>(opens[i] - opens[i - 1]).count());
+  }
+  return gaps;
+}
+
+// A port that will not open is tried again after 100 ms, 200 ms, 400 ms ... (the timers
+// never fire early; a loaded machine only makes the gaps longer).
+TEST(StopPath, AClosedPortIsTriedAgainAfterDoublingWaits) {
+  auto log = std::make_shared<FlakyLink::Log>();
+  log->refusals = 100;
+  Fixture f(0, std::make_unique<FlakyLink>(log));
+  EXPECT_TRUE(f.faults.active(Fault::motor_serial_down));
+  f.run_for(1000ms);  // opens at 0 (prepare), 100, 300, 700 ms; the next at 1500 ms
+  ASSERT_GE(log->opens.size(), 3U);
+  EXPECT_LE(log->opens.size(), 4U);
+  const auto gaps = gaps_ms(log->opens);
+  EXPECT_GE(gaps[0], 99);
+  EXPECT_GE(gaps[1], 199);
+  if (gaps.size() > 2) {
+    EXPECT_GE(gaps[2], 399);
+  }
+  EXPECT_EQ(f.stop_path->counters().reconnects, 0U);
+}
+
+// After a reconnect, a lost link starts over at 100 ms, however long the last wait was.
+TEST(StopPath, ALostLinkIsReopenedAfterTheFirstWaitAgain) {
+  auto log = std::make_shared<FlakyLink::Log>();
+  log->refusals = 3;  // opens at 0, 100, 300 refused; at 700 ms it opens
+  Fixture f(0, std::make_unique<FlakyLink>(log));
+  f.run_for(1200ms);
+  ASSERT_EQ(log->opens.size(), 4U);
+  EXPECT_EQ(f.stop_path->counters().reconnects, 1U);
+  EXPECT_TRUE(f.stop_path->serial_up());
+  log->broken = true;
+  const auto lost = std::chrono::steady_clock::now();
+  f.stop_path->stop();  // the write fails: the link is lost
+  log->broken = false;
+  EXPECT_FALSE(f.stop_path->serial_up());
+  f.run_for(600ms);  // not the 800 ms the doubling would have reached
+  ASSERT_EQ(log->opens.size(), 5U);
+  const auto waited = log->opens.back() - lost;
+  EXPECT_GE(waited, 99ms);
+  EXPECT_LT(waited, 600ms);
+  EXPECT_EQ(f.stop_path->counters().reconnects, 2U);
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
-// When to try again after a failed attempt (a watch's PSI trigger registration, a unit's
-// cgroup lookup): the first retry after `first`, each later one after twice the last wait,
-// never more than `max` apart. Pure: the caller passes the loop's time.
+// When to try again after a failed attempt: the first retry after `first`, each later one
+// after twice the last wait, never more than `max` apart. Pure: the caller passes the
+// loop's time. Its users: the memory guard's PSI trigger registrations and unit cgroup
+// lookups (1 s to 60 s, polled with due()), the exclusivity re-watch of systemd's signals
+// (1 s to 30 s), the unit watcher's bus reconnect (0.25 s to 8 s) and the stop path's
+// serial reconnect (0.1 s to 5 s); the last three arm a OneshotTimer with wait().
 #pragma once
 
 #include <chrono>
@@ -9,7 +12,7 @@
 
 #include "lifeline/hal/clock.hpp"
 
-namespace lifeline::memory {
+namespace lifeline {
 
 class RetryBackoff {
  public:
@@ -21,10 +24,11 @@ class RetryBackoff {
   // Whether an attempt may be made at `now`: always before the first failure.
   [[nodiscard]] bool due(hal::MonoTime now) const { return !next_ || now >= *next_; }
   // An attempt made at `now` failed: the next one waits, twice as long as the last wait.
-  void failed(hal::MonoTime now);
-  // An attempt succeeded, or what was tried went away (a removed cgroup): the next failure
-  // starts over at `first`.
-  void reset();
+  // noexcept and allocation-free (the stop path calls it).
+  void failed(hal::MonoTime now) noexcept;
+  // An attempt succeeded, or what was tried went away (a removed cgroup, a lost link):
+  // the next failure starts over at `first`.
+  void reset() noexcept;
 
   [[nodiscard]] std::uint32_t failures() const { return failures_; }
   // When the next attempt is due; nullopt when none failed since the last reset().
@@ -40,4 +44,4 @@ class RetryBackoff {
   std::optional<hal::MonoTime> next_;
 };
 
-}  // namespace lifeline::memory
+}  // namespace lifeline
