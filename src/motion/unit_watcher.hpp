@@ -96,6 +96,14 @@ class UnitWatcher final : public Monitor {
     sd_bus_slot* properties = nullptr;  // PropertiesChanged on the unit's path
   };
   struct StopRequest;
+  // Counts a callback as running, so stop() knows not to free the bus under it.
+  struct Dispatching {
+    explicit Dispatching(int& counter) : depth(++counter) {}
+    ~Dispatching() { --depth; }
+    Dispatching(const Dispatching&) = delete;
+    Dispatching& operator=(const Dispatching&) = delete;
+    int& depth;
+  };
 
   void connect();
   void on_retry();
@@ -116,9 +124,15 @@ class UnitWatcher final : public Monitor {
   [[nodiscard]] bool current(sd_bus_message* message) const;
 
   // Bus callbacks: `dispatch` counts the callback as running and drops messages from a
-  // connection that is no longer the current one, then calls the member handler.
+  // connection that is no longer the current one, then calls the member handler (both
+  // unit_watcher.cpp and unit_watcher_read.cpp send calls with it).
   template <void (UnitWatcher::*Handler)(sd_bus_message*)>
-  static int dispatch(sd_bus_message* m, void* userdata, sd_bus_error* error);
+  static int dispatch(sd_bus_message* m, void* userdata, sd_bus_error* /*error*/) {
+    auto* self = static_cast<UnitWatcher*>(userdata);
+    const Dispatching guard(self->dispatching_);
+    if (self->current(m)) (self->*Handler)(m);
+    return 0;
+  }
   static int on_filter(sd_bus_message* m, void* userdata, sd_bus_error* error);
   static int on_stopped(sd_bus_message* m, void* userdata, sd_bus_error* error);
   static void free_stop_request(void* userdata);
