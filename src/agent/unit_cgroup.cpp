@@ -2,12 +2,22 @@
 
 #include <array>
 #include <cerrno>
+#include <string>
 #include <utility>
 
 namespace lifeline {
 
 std::string default_unit_cgroup(std::string_view unit) {
   return "/system.slice/" + std::string(unit);
+}
+
+std::string user_manager_cgroup(std::uint32_t uid) {
+  const std::string id = std::to_string(uid);
+  return "/user.slice/user-" + id + ".slice/user@" + id + ".service";
+}
+
+std::string default_user_unit_cgroup(std::uint32_t uid, std::string_view unit) {
+  return user_manager_cgroup(uid) + "/app.slice/" + std::string(unit);
 }
 
 std::optional<std::string_view> control_group_interface(std::string_view unit) {

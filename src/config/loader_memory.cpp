@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -22,6 +23,17 @@ using memory::names_a_unit;
 bool protect_entry(std::string_view entry) {
   // A comm is at most 15 bytes (TASK_COMM_LEN - 1); paths and units are longer.
   return !entry.empty() && (entry.front() == '/' || names_a_unit(entry) || entry.size() <= 15);
+}
+
+// A login name as useradd accepts it by default, or a numeric UID.
+bool user_entry(std::string_view user) {
+  if (user.empty() || user.size() > 32) return false;
+  const auto digit = [](char ch) { return ch >= '0' && ch <= '9'; };
+  if (std::all_of(user.begin(), user.end(), digit)) return true;
+  if (digit(user.front()) || user.front() == '-') return false;
+  return std::all_of(user.begin(), user.end(), [&](char ch) {
+    return (ch >= 'a' && ch <= 'z') || digit(ch) || ch == '_' || ch == '-';
+  });
 }
 
 bool unit_entry(std::string_view entry) {
@@ -214,6 +226,16 @@ void read_watches(Checker& c, const Scope& memory, std::vector<MemoryWatchConfig
         c.expected(c.position(s, "unit"), s, "unit", kUnitText, check::quote(*unit));
       }
     }
+    constexpr std::string_view kUserText =
+        R"(a user name (1 to 32 of a-z, 0-9, '_', '-', not starting with a digit or '-') or a )"
+        R"(numeric UID, with unit, or "")";
+    if (auto user = c.text(s, "user", kUserText)) {
+      if (user->empty() || user_entry(*user)) {
+        watch.user = *user;
+      } else {
+        c.expected(c.position(s, "user"), s, "user", kUserText, check::quote(*user));
+      }
+    }
     constexpr std::string_view kCgroupText = R"(a cgroup path starting with '/', or "")";
     if (auto cgroup = c.text(s, "cgroup", kCgroupText)) {
       if (cgroup->empty() || cgroup->front() == '/') {
@@ -239,6 +261,10 @@ void read_watches(Checker& c, const Scope& memory, std::vector<MemoryWatchConfig
     if (kinds != 1) {
       c.expected(s.at, s, "unit", "exactly one of unit, cgroup and process",
                  kinds == 0 ? "none" : "more than one");
+    }
+    if (!watch.user.empty() && watch.unit.empty()) {
+      c.expected(c.position(s, "user"), s, "user", "user only together with unit",
+                 watch.cgroup.empty() ? "user with process" : "user with cgroup");
     }
     out.push_back(std::move(watch));
   }

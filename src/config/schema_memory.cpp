@@ -70,8 +70,12 @@ constexpr std::array kMemoryKeys{
     Key{"memory.watch", "name", K::string, 0, 0, "", "required",
         "Unique name, 1 to 32 characters from a-z, 0-9, '_' and '-'."},
     Key{"memory.watch", "unit", K::string, 0, 0, "", R"("")",
-        "A systemd system unit whose cgroup is watched, where systemd's ControlGroup says it "
-        "runs (/system.slice/UNIT until it answers). Exactly one of unit, cgroup and process."},
+        "A systemd unit whose cgroup is watched: a system unit where systemd's ControlGroup "
+        "says it runs (/system.slice/UNIT until it answers), or with user, a unit of that "
+        "user's manager. Exactly one of unit, cgroup and process."},
+    Key{"memory.watch", "user", K::string, 0, 0, "", R"("")",
+        "With unit: the unit is a user unit (systemd --user) of this user (a name or a UID), "
+        "found by name below /user.slice/user-UID.slice/user@UID.service."},
     Key{"memory.watch", "cgroup", K::path, 0, 0, "", R"("")",
         "A cgroup path below the (memory) cgroup mount, e.g. \"/robot.slice/app.service\"."},
     Key{"memory.watch", "process", K::string, 0, 0, "", R"("")",

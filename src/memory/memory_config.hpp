@@ -35,6 +35,7 @@ struct MemoryWatchConfig {
   std::string unit;     // a systemd unit; its cgroup is found under the cgroup mount
   std::string cgroup;   // or an absolute cgroup directory
   std::string process;  // or a program: a comm name (<= 15 bytes) or an absolute exe path
+  std::string user;     // with unit: a unit of this user's manager (a name or a UID)
   bool operator==(const MemoryWatchConfig&) const = default;
 };
 

@@ -4,6 +4,7 @@
 
 #include "agent/unit_cgroup.hpp"
 #include "memory/act_reserve.hpp"
+#include "memory/cgroup_search.hpp"
 #include "memory/proc_text.hpp"
 #include "memory/sampling_rate.hpp"
 #include "util/files.hpp"
@@ -132,9 +133,15 @@ Status MemoryService::start() {
       domains_.push_back(make_domain(watch.name, watch.cgroup));
       continue;
     }
-    // Assumed until systemd says where the unit runs (asked in start_monitors()).
-    Domain domain = make_domain(watch.name, default_unit_cgroup(watch.unit));
+    // Assumed until systemd says where the unit runs (asked in start_monitors()), or for
+    // a user unit, until it is found below its user's manager.
+    const std::optional<uid_t> uid = watch.user.empty() ? std::nullopt : user_id(watch.user);
+    std::string assumed = default_unit_cgroup(watch.unit);
+    if (!watch.user.empty()) assumed = uid ? default_user_unit_cgroup(*uid, watch.unit) : "";
+    Domain domain = make_domain(watch.name, assumed);
     domain.lookup.unit = watch.unit;
+    domain.lookup.user = watch.user;
+    domain.lookup.uid = uid;
     domains_.push_back(std::move(domain));
   }
   if (auto s = killer_.start(); !s) return s;

@@ -63,9 +63,12 @@ class MemoryService {
  private:
   // A `unit =` watch's cgroup, asked of systemd (ControlGroup) at start and again, with a
   // back-off, while the cgroup watched is absent (the unit stopped, or runs elsewhere).
+  // A user unit's cgroup is looked for by name below its user's manager's cgroup instead.
   struct UnitCgroupLookup {
     std::string unit;           // "" for any other domain
-    bool from_systemd = false;  // the cgroup is systemd's answer, not /system.slice/UNIT
+    std::string user;           // "" for a system unit; else the configured user
+    std::optional<uid_t> uid;   // the user's UID, once known
+    bool from_systemd = false;  // the cgroup is systemd's answer (or found), not assumed
     bool asking = false;        // a question is on the bus
     RetryBackoff retry;
     std::string problem;  // why systemd could not be asked (the cgroup is assumed meanwhile)
@@ -125,6 +128,7 @@ class MemoryService {
   Domain make_domain(std::string name, std::string cgroup, std::string process = {});
   void place_cgroup(Domain& domain, std::string cgroup);  // memory_unit_cgroup.cpp
   void lookup_unit_cgroup(Domain& domain);
+  void find_user_unit_cgroup(Domain& domain);
   void on_unit_cgroup(std::size_t index, Expected<std::string> answer);
 
   // The ladder's decisions and their actions (memory_relief.cpp).

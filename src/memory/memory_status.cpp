@@ -35,7 +35,9 @@ nlohmann::json MemoryService::domain_json(const Domain& d) const {
   if (!d.cgroup.empty()) out["cgroup"] = d.cgroup;
   if (!d.lookup.unit.empty()) {
     out["unit"] = d.lookup.unit;
-    out["cgroup_from"] = d.lookup.from_systemd ? "systemd" : "assumed";
+    if (!d.lookup.user.empty()) out["user"] = d.lookup.user;
+    const char* found = d.lookup.user.empty() ? "systemd" : "user manager";
+    out["cgroup_from"] = d.lookup.from_systemd ? found : "assumed";
     out["cgroup_problem"] =
         d.lookup.problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.lookup.problem);
   }
@@ -59,7 +61,7 @@ nlohmann::json MemoryService::domain_json(const Domain& d) const {
                           .count()))
              : nlohmann::json(nullptr);
   }
-  const bool system = d.cgroup.empty() && d.process.empty();
+  const bool system = &d == &domains_.front();
   const auto eta = system ? d.reading.eta : d.last_leak.eta;
   out["eta_s"] = eta ? nlohmann::json(eta->count()) : nlohmann::json(nullptr);
   return out;

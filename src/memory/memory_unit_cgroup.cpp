@@ -1,14 +1,18 @@
 // Where a watch's cgroup is: below the cgroup mount (v2, or v1's memory hierarchy with PSI
 // in the unified tree of a hybrid host), and for a `unit =` watch, which cgroup the unit
-// runs in. systemd is asked for the unit's ControlGroup over the bus, asynchronously on the
-// loop: at start, and again while the cgroup watched is absent (the unit is stopped, or
-// was moved to another slice and restarted), after 1 s, 2 s, 4 s ... up to every 60 s, and
-// at once at the first sample that misses a cgroup that was there. Until systemd answers,
-// or when it cannot be asked (no system bus), the unit is assumed to be a system service
-// without Slice= (/system.slice/UNIT), and the status and one record say why.
+// runs in. systemd is asked for a system unit's ControlGroup over the bus, asynchronously
+// on the loop; a user unit (`user =`) is looked for by name below its user's manager's
+// cgroup, which the system manager cannot be asked about. Either happens at start, and
+// again while the cgroup watched is absent (the unit is stopped, or was moved to another
+// slice and restarted), after 1 s, 2 s, 4 s ... up to every 60 s, and at once at the
+// first sample that misses a cgroup that was there. Until systemd answers, or when it
+// cannot be asked (no system bus), a system unit is assumed to be a service without
+// Slice= (/system.slice/UNIT), a user unit one in the manager's app.slice; the status and
+// one record say why.
 #include <filesystem>
 
 #include "agent/unit_cgroup.hpp"
+#include "memory/cgroup_search.hpp"
 #include "memory/memory_service.hpp"
 
 namespace lifeline::memory {
@@ -45,6 +49,10 @@ void MemoryService::lookup_unit_cgroup(Domain& domain) {
   if (!lookup.retry.due(now)) return;
   // The next question waits whatever the answer; a cgroup found present resets the wait.
   lookup.retry.failed(now);
+  if (!lookup.user.empty()) {
+    find_user_unit_cgroup(domain);
+    return;
+  }
   const auto index = static_cast<std::size_t>(&domain - domains_.data());
   const std::weak_ptr<char> alive = alive_;
   auto sent = jobs_.control_group(lookup.unit, [this, alive, index](Expected<std::string> answer) {
@@ -56,6 +64,25 @@ void MemoryService::lookup_unit_cgroup(Domain& domain) {
     return;
   }
   lookup.asking = true;
+}
+
+// Up to 3 levels below the manager: app.slice/UNIT, or a unit in a slice of its own
+// inside one of the manager's slices.
+void MemoryService::find_user_unit_cgroup(Domain& domain) {
+  constexpr int kDepth = 3;
+  UnitCgroupLookup& lookup = domain.lookup;
+  const auto index = static_cast<std::size_t>(&domain - domains_.data());
+  if (!lookup.uid) lookup.uid = user_id(lookup.user);
+  if (!lookup.uid) {
+    on_unit_cgroup(index, Error{ENOENT, "there is no user " + lookup.user + " on this machine"});
+    return;
+  }
+  // Where place_cgroup() reads it: the unified tree, or v1's memory hierarchy.
+  std::error_code ec;
+  const bool v2 = std::filesystem::exists(paths_.cgroup_root + "/cgroup.controllers", ec);
+  const std::string mount = v2 ? paths_.cgroup_root : paths_.cgroup_root + "/memory";
+  auto found = find_cgroup_named(mount, user_manager_cgroup(*lookup.uid), lookup.unit, kDepth);
+  on_unit_cgroup(index, found ? std::move(*found) : std::string());
 }
 
 void MemoryService::on_unit_cgroup(std::size_t index, Expected<std::string> answer) {
@@ -70,8 +97,9 @@ void MemoryService::on_unit_cgroup(std::size_t index, Expected<std::string> answ
     sink_.record(Event{EventKind::memory_monitor,
                        std::nullopt,
                        Severity::warning,
-                       d.name + ": cannot ask systemd where " + lookup.unit +
-                           " runs: " + lookup.problem + "; watching " + d.cgroup +
+                       d.name + ": cannot " + (lookup.user.empty() ? "ask systemd" : "find") +
+                           " where " + lookup.unit + " runs: " + lookup.problem + "; watching " +
+                           (d.cgroup.empty() ? "nothing" : d.cgroup) +
                            " meanwhile (asked again while that cgroup is absent)",
                        {{"domain", d.name}, {"unit", lookup.unit}, {"cgroup", d.cgroup}}});
     return;
@@ -86,8 +114,10 @@ void MemoryService::on_unit_cgroup(std::size_t index, Expected<std::string> answ
   sink_.record(Event{EventKind::memory_monitor,
                      std::nullopt,
                      Severity::info,
-                     d.name + ": " + lookup.unit + " runs in " + d.cgroup +
-                         " (systemd's ControlGroup; was " + before + ")",
+                     d.name + ": " + lookup.unit + " runs in " + d.cgroup + " (" +
+                         (lookup.user.empty() ? std::string("systemd's ControlGroup")
+                                              : "found below " + lookup.user + "'s manager") +
+                         "; was " + (before.empty() ? "unknown" : before) + ")",
                      {{"domain", d.name}, {"unit", lookup.unit}, {"cgroup", d.cgroup}}});
 }
 

@@ -83,7 +83,10 @@ TEST(MemoryWatchBackoffHost, ARefusedRegistrationBacksOffAndIsRecordedTwice) {
   config.ssh.unit.clear();
   config.act_reserve_kib = 0;
   config.oom_score_adj = memory::read_oom_score_adj(::getpid()).value_or(0);  // unchanged
-  config.watches.push_back(MemoryWatchConfig{"twin", "", "/twin", ""});
+  MemoryWatchConfig twin;
+  twin.name = "twin";
+  twin.cgroup = "/twin";
+  config.watches.push_back(twin);
   memory::MemoryPaths paths;
   paths.proc = proc;
   paths.pressure = dir.file("no-pressure");  // no system-wide PSI: not this test's subject

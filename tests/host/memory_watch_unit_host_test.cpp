@@ -4,6 +4,7 @@
 // the watch assumes /system.slice/UNIT and says why.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -96,6 +97,101 @@ TEST(MemoryWatchUnitHost, AUnitInAnotherSliceIsWatchedInTheCgroupSystemdNamesOnc
   EXPECT_NE(events[static_cast<std::size_t>(moved)].value("message", "").find(kUnit + " runs in"),
             std::string::npos)
       << events.dump(1);
+}
+
+// A user unit (systemd --user) is found by its name below its user's manager, in
+// whichever slice it runs: no bus is asked (there is none here), the cgroup tree says it.
+TEST(MemoryWatchUnitHost, AUserUnitIsFoundBelowItsUsersManagerOnceItStarts) {
+  const std::string uid = "4242";
+  const std::string manager = "/user.slice/user-" + uid + ".slice/user@" + uid + ".service";
+  const std::string unit = "robot-cam-" + std::to_string(::getpid()) + ".service";
+  TempDir dir;
+  const auto config = write_sim_config(
+      dir,
+      "[memory]\nenabled = true\nsample_interval_ms = 200\nfast_sample_interval_ms = 100\n"
+      "[memory.ssh]\nenabled = false\n"
+      "[[memory.watch]]\nname = \"cam\"\nunit = \"" +
+          unit + "\"\nuser = \"" + uid + "\"\n");
+  AgentProcess agent(config, dir.file("agent.log"));
+  agent.set_env({"DBUS_SYSTEM_BUS_ADDRESS=unix:path=" + dir.file("no-bus")});
+  agent.start();
+  ASSERT_TRUE(agent.wait_for_output("watchdog_opened", 10s)) << agent.output();
+  // Not running yet: assumed in the manager's app.slice, and nothing is wrong.
+  nlohmann::json domain;
+  ASSERT_TRUE(eventually(
+      [&] {
+        domain = memory_domain_status(config, "cam");
+        return domain.is_object();
+      },
+      10s))
+      << agent.output();
+  EXPECT_EQ(domain.value("user", ""), uid) << domain.dump();
+  EXPECT_EQ(domain.value("cgroup", ""), manager + "/app.slice/" + unit) << domain.dump();
+  EXPECT_EQ(domain.value("cgroup_from", ""), "assumed") << domain.dump();
+  EXPECT_TRUE(domain["cgroup_problem"].is_null()) << domain.dump();
+
+  // It starts in a slice of the user's own, not app.slice.
+  std::string why;
+  auto cgroup = TestCgroup::create_at(manager + "/session.slice/" + unit, 512 * kMiB, why);
+  if (!cgroup) GTEST_SKIP() << why;
+  Hog hog(cgroup->dir(), "robot-cam", 40, 0);
+  ASSERT_TRUE(hog.ready());
+  ASSERT_TRUE(eventually(
+      [&] {
+        domain = memory_domain_status(config, "cam");
+        return domain.is_object() && domain.value("cgroup", "") == cgroup->path() &&
+               domain.value("used_bytes", std::uint64_t{0}) > 30 * kMiB;
+      },
+      20s))
+      << domain.dump() << agent.output();
+  EXPECT_EQ(domain.value("cgroup_from", ""), "user manager") << domain.dump();
+  EXPECT_EQ(domain.value("limit_bytes", std::uint64_t{0}), 512 * kMiB) << domain.dump();
+
+  agent.signal(SIGTERM);
+  ASSERT_EQ(agent.wait_exit(10s), 0);
+  const auto events = read_events(config);
+  const int moved = find_event(events, "memory_monitor", "cgroup", cgroup->path());
+  ASSERT_GE(moved, 0) << events.dump(1);
+  EXPECT_NE(events[static_cast<std::size_t>(moved)]
+                .value("message", "")
+                .find(unit + " runs in " + cgroup->path() + " (found below " + uid + "'s manager"),
+            std::string::npos)
+      << events.dump(1);
+}
+
+TEST(MemoryWatchUnitHost, AnUnknownUserIsSaidOnceAndTheWatchWaits) {
+  TempDir dir;
+  const auto config = write_sim_config(
+      dir,
+      "[memory]\nenabled = true\nsample_interval_ms = 200\nfast_sample_interval_ms = 100\n"
+      "[memory.ssh]\nenabled = false\n"
+      "[[memory.watch]]\nname = \"cam\"\nunit = \"cam.service\"\n"
+      "user = \"no-such-user-lifeline\"\n");
+  AgentProcess agent(config, dir.file("agent.log"));
+  agent.start();
+  ASSERT_TRUE(agent.wait_for_output("watchdog_opened", 10s)) << agent.output();
+  nlohmann::json domain;
+  ASSERT_TRUE(eventually(
+      [&] {
+        domain = memory_domain_status(config, "cam");
+        return domain.is_object() && domain["cgroup_problem"].is_string();
+      },
+      10s))
+      << domain.dump() << agent.output();
+  EXPECT_NE(domain["cgroup_problem"].get<std::string>().find(
+                "there is no user no-such-user-lifeline on this machine"),
+            std::string::npos)
+      << domain.dump();
+  EXPECT_FALSE(domain.contains("cgroup")) << domain.dump();
+  std::this_thread::sleep_for(4s);  // looked up again with a back-off: still one record
+  agent.signal(SIGTERM);
+  ASSERT_EQ(agent.wait_exit(10s), 0);
+  const auto events = read_events(config);
+  int said = 0;
+  for (const auto& e : events) {
+    said += e.value("message", "").find("cannot find where cam.service runs") != std::string::npos;
+  }
+  EXPECT_EQ(said, 1) << events.dump(1);
 }
 
 TEST(MemoryWatchUnitHost, WithoutASystemBusTheUnitIsAssumedInTheSystemSliceAndSaysWhy) {

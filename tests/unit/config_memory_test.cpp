@@ -54,6 +54,37 @@ TEST(ConfigMemory, AWatchNeedsExactlyOneOfUnitCgroupAndProcess) {
   EXPECT_TRUE(has(two, "exactly one of unit, cgroup and process, found more than one")) << two;
 }
 
+TEST(ConfigMemory, AUserUnitNamesItsUserByNameOrUid) {
+  const auto config = test::parse(
+      "[[memory.watch]]\nname = \"a\"\nunit = \"robot.service\"\nuser = \"robot\"\n"
+      "[[memory.watch]]\nname = \"b\"\nunit = \"cam.service\"\nuser = \"1000\"\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  const auto& watches = config.value().memory.watches;
+  ASSERT_EQ(watches.size(), 2U);
+  EXPECT_EQ(watches[0].user, "robot");
+  EXPECT_EQ(watches[1].user, "1000");
+  EXPECT_TRUE(test::parse("[[memory.watch]]\nname = \"a\"\nunit = \"x.service\"\n")
+                  .value()
+                  .memory.watches[0]
+                  .user.empty());
+}
+
+TEST(ConfigMemory, AUserNeedsAUnitAndAPlainName) {
+  const std::string with_cgroup =
+      test::errors("[[memory.watch]]\nname = \"x\"\ncgroup = \"/a\"\nuser = \"robot\"\n");
+  EXPECT_TRUE(has(with_cgroup,
+                  ":4:8: [memory.watch #1] user: expected user only together with "
+                  "unit, found user with cgroup"))
+      << with_cgroup;
+  for (const std::string bad : {"Robot", "-x", "1x", "a/b", "a-very-long-user-name-of-33-chars"}) {
+    const std::string text = test::errors(
+        "[[memory.watch]]\nname = \"x\"\nunit = \"a.service\"\n"
+        "user = \"" +
+        bad + "\"\n");
+    EXPECT_TRUE(has(text, "[memory.watch #1] user: expected a user name")) << bad << ": " << text;
+  }
+}
+
 TEST(ConfigMemory, AProcessIsACommNameOrAnAbsolutePath) {
   // 16 bytes: longer than any comm the kernel keeps (TASK_COMM_LEN 16 with the NUL).
   const std::string long_name =

@@ -12,6 +12,12 @@ TEST(UnitCgroup, AUnitIsAssumedInTheSystemSlice) {
   EXPECT_EQ(default_unit_cgroup("worker@2.service"), "/system.slice/worker@2.service");
 }
 
+TEST(UnitCgroup, AUserUnitIsBelowItsUsersManager) {
+  EXPECT_EQ(user_manager_cgroup(1000), "/user.slice/user-1000.slice/user@1000.service");
+  EXPECT_EQ(default_user_unit_cgroup(1000, "cam.service"),
+            "/user.slice/user-1000.slice/user@1000.service/app.slice/cam.service");
+}
+
 TEST(UnitCgroup, TheInterfaceFollowsTheUnitType) {
   EXPECT_EQ(control_group_interface("app.service"), "org.freedesktop.systemd1.Service");
   EXPECT_EQ(control_group_interface("worker@2.service"), "org.freedesktop.systemd1.Service");

@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "support/process.hpp"
 
@@ -36,40 +38,61 @@ std::string unique_name() {
 }  // namespace
 
 std::optional<TestCgroup> TestCgroup::create(std::uint64_t limit_bytes, std::string& why) {
-  const std::string name = unique_name();
+  return create_at("/" + unique_name(), limit_bytes, why);
+}
+
+std::optional<TestCgroup> TestCgroup::create_at(const std::string& path, std::uint64_t limit_bytes,
+                                                std::string& why) {
   // v2 first: the memory controller must be enabled in the root's subtree_control.
   const std::string v2 = "/sys/fs/cgroup";
+  const std::string v1 = "/sys/fs/cgroup/memory";
+  std::string mount;
   if (exists(v2 + "/cgroup.controllers") &&
       read_file(v2 + "/cgroup.subtree_control").find("memory") != std::string::npos) {
-    const std::string dir = v2 + "/" + name;
+    mount = v2;
+  } else if (exists(v1 + "/memory.limit_in_bytes")) {
+    mount = v1;
+  } else {
+    why = "neither a v2 memory controller nor a v1 memory hierarchy is available";
+    return std::nullopt;
+  }
+  // Each missing ancestor is made (and later removed) by this test; existing ones stay.
+  std::vector<std::string> made;
+  const auto undo = [&made] {
+    for (auto it = made.rbegin(); it != made.rend(); ++it) ::rmdir(it->c_str());
+  };
+  std::string dir = mount;
+  for (std::size_t at = 1; at <= path.size();) {
+    std::size_t end = path.find('/', at);
+    if (end == std::string::npos) end = path.size();
+    if (mount == v2 && dir != mount) write_text(dir + "/cgroup.subtree_control", "+memory");
+    dir += "/" + path.substr(at, end - at);
+    at = end + 1;
     if (::mkdir(dir.c_str(), 0755) == 0) {
-      if (write_text(dir + "/memory.max", std::to_string(limit_bytes)) &&
-          write_text(dir + "/memory.swap.max", "0")) {
-        return TestCgroup(dir, "/" + name);
-      }
-      ::rmdir(dir.c_str());
-    }
-  }
-  const std::string v1 = "/sys/fs/cgroup/memory";
-  if (exists(v1 + "/memory.limit_in_bytes")) {
-    const std::string dir = v1 + "/" + name;
-    if (::mkdir(dir.c_str(), 0755) != 0) {
-      why = "cannot create a v1 memory cgroup in " + v1 + " (not root?)";
+      made.push_back(dir);
+    } else if (errno != EEXIST || end == path.size()) {
+      why = "cannot create the memory cgroup " + dir + " (not root?)";
+      undo();
       return std::nullopt;
     }
-    if (!write_text(dir + "/memory.limit_in_bytes", std::to_string(limit_bytes))) {
-      ::rmdir(dir.c_str());
-      why = "cannot set memory.limit_in_bytes in " + dir;
-      return std::nullopt;
-    }
-    return TestCgroup(dir, "/" + name);
   }
-  why = "neither a v2 memory controller nor a v1 memory hierarchy is available";
-  return std::nullopt;
+  const bool limited =
+      mount == v2 ? write_text(dir + "/memory.max", std::to_string(limit_bytes)) &&
+                        write_text(dir + "/memory.swap.max", "0")
+                  : write_text(dir + "/memory.limit_in_bytes", std::to_string(limit_bytes));
+  if (!limited) {
+    why = "cannot set the memory limit of " + dir;
+    undo();
+    return std::nullopt;
+  }
+  made.pop_back();  // the cgroup itself, which the destructor empties and removes first
+  return TestCgroup(dir, path, std::move(made));
 }
 
 TestCgroup::TestCgroup(TestCgroup&& other) noexcept
-    : dir_(std::move(other.dir_)), path_(std::move(other.path_)) {
+    : dir_(std::move(other.dir_)),
+      path_(std::move(other.path_)),
+      made_parents_(std::move(other.made_parents_)) {
   other.dir_.clear();
 }
 
@@ -82,9 +105,10 @@ TestCgroup::~TestCgroup() {
       any = true;
       ::kill(pid, SIGKILL);  // only this test's own hogs are ever in here
     }
-    if (!any && ::rmdir(dir_.c_str()) == 0) return;
+    if (!any && ::rmdir(dir_.c_str()) == 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  for (auto it = made_parents_.rbegin(); it != made_parents_.rend(); ++it) ::rmdir(it->c_str());
 }
 
 std::uint64_t TestCgroup::usage() const {

@@ -20,6 +20,10 @@ class TestCgroup {
  public:
   // nullopt with the reason in `why` when neither hierarchy can be used here.
   static std::optional<TestCgroup> create(std::uint64_t limit_bytes, std::string& why);
+  // At `path` below the mount ("/user.slice/.../x.service"), making the ancestors that
+  // are missing (and removing those again when it goes).
+  static std::optional<TestCgroup> create_at(const std::string& path, std::uint64_t limit_bytes,
+                                             std::string& why);
   TestCgroup(TestCgroup&& other) noexcept;
   TestCgroup& operator=(TestCgroup&&) = delete;
   ~TestCgroup();
@@ -28,9 +32,11 @@ class TestCgroup {
   [[nodiscard]] std::uint64_t usage() const;
 
  private:
-  TestCgroup(std::string dir, std::string path) : dir_(std::move(dir)), path_(std::move(path)) {}
+  TestCgroup(std::string dir, std::string path, std::vector<std::string> made_parents)
+      : dir_(std::move(dir)), path_(std::move(path)), made_parents_(std::move(made_parents)) {}
   std::string dir_;
   std::string path_;
+  std::vector<std::string> made_parents_;  // ancestors this test made, outermost first
 };
 
 // tests/host/tools/memory_hog, started and waited for until it holds its first block.
