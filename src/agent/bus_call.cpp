@@ -1,6 +1,8 @@
 #include "agent/bus_call.hpp"
 
+#include <cerrno>
 #include <memory>
+#include <utility>
 
 #include "motion/unit_watcher_wire.hpp"
 
@@ -39,6 +41,21 @@ int bus_call(sd_bus* bus, const char* path, const char* interface, const char* m
   sd_bus_slot_set_floating(slot, 1);
   sd_bus_slot_unref(slot);
   return 0;
+}
+
+int load_unit(sd_bus* bus, const std::string& unit, UnitLoaded loaded) {
+  using motion::unit_wire::error_text;
+  return bus_call(
+      bus, motion::unit_wire::kManagerPath, motion::unit_wire::kManager, "LoadUnit",
+      [unit](sd_bus_message* call) { return sd_bus_message_append(call, "s", unit.c_str()); },
+      [unit, loaded = std::move(loaded)](sd_bus_message* m) {
+        const char* path = nullptr;
+        if (sd_bus_message_is_method_error(m, nullptr) != 0 ||
+            sd_bus_message_read(m, "o", &path) < 0) {
+          return loaded(Error{EIO, "LoadUnit(" + unit + "): " + error_text(m)});
+        }
+        loaded(std::string(path));
+      });
 }
 
 }  // namespace lifeline

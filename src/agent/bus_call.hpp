@@ -1,10 +1,14 @@
 // One asynchronous method call to systemd on an sd-bus connection attached to the loop,
-// shared by lifeline's bus clients (UnitJobs, the exclusivity check's SystemdUnits).
+// shared by lifeline's bus clients (UnitJobs, the exclusivity check's SystemdUnits), and
+// the first step both take to read a unit's properties: LoadUnit for its object path.
 #pragma once
 
 #include <systemd/sd-bus.h>
 
 #include <functional>
+#include <string>
+
+#include "lifeline/expected.hpp"
 
 namespace lifeline {
 
@@ -17,5 +21,13 @@ using BusAppend = std::function<int(sd_bus_message*)>;  // appends the arguments
 // A negative errno when the call was not sent.
 int bus_call(sd_bus* bus, const char* path, const char* interface, const char* member,
              const BusAppend& append, BusReply reply);
+
+// The unit's object path, or why systemd refused LoadUnit or answered what could not be
+// read ("LoadUnit(UNIT): name: message").
+using UnitLoaded = std::function<void(Expected<std::string>)>;
+
+// Manager.LoadUnit(unit) with bus_call: `loaded` runs on the loop with the answer. A
+// negative errno when the call was not sent; `loaded` is then never called.
+int load_unit(sd_bus* bus, const std::string& unit, UnitLoaded loaded);
 
 }  // namespace lifeline

@@ -115,13 +115,11 @@ Status UnitJobs::control_group(const std::string& unit, ControlGroupDone done) {
   if (!interface) return Error{EINVAL, unit + " is not of a unit type with a cgroup"};
   if (auto connected = connect(); !connected) return connected;
   auto finish = std::make_shared<ControlGroupDone>(std::move(done));
-  const auto get = [this, unit, finish, interface = std::string(*interface)](sd_bus_message* m) {
-    const char* path = nullptr;
-    if (sd_bus_message_is_method_error(m, nullptr) != 0 || sd_bus_message_read(m, "o", &path) < 0) {
-      return (*finish)(Error{EIO, "LoadUnit(" + unit + "): " + error_text(m)});
-    }
+  const auto get = [this, unit, finish,
+                    interface = std::string(*interface)](Expected<std::string> path) {
+    if (!path) return (*finish)(path.error());
     const int r = bus_call(
-        bus_, path, kProperties, "Get",
+        bus_, path->c_str(), kProperties, "Get",
         [interface](sd_bus_message* call) {
           return sd_bus_message_append(call, "ss", interface.c_str(), "ControlGroup");
         },
@@ -137,9 +135,7 @@ Status UnitJobs::control_group(const std::string& unit, ControlGroupDone done) {
         });
     if (r < 0) (*finish)(Error{-r, unit + " ControlGroup: " + errno_text(r)});
   };
-  const int r = bus_call(
-      bus_, kManagerPath, kManager, "LoadUnit",
-      [unit](sd_bus_message* call) { return sd_bus_message_append(call, "s", unit.c_str()); }, get);
+  const int r = load_unit(bus_, unit, get);
   if (r < 0) return Error{-r, "LoadUnit(" + unit + "): " + errno_text(r)};
   return ok_status();
 }

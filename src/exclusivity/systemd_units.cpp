@@ -256,19 +256,12 @@ void SystemdUnits::read_unit(const std::shared_ptr<Survey>& survey, std::size_t 
     });
   };
   if (!survey->paths[index].empty()) return read_properties();
-  const std::string name = survey->facts[index].name;
-  const int r = call(
-      bus_, kManagerPath, kManager, "LoadUnit",
-      [name](sd_bus_message* m) { return sd_bus_message_append(m, "s", name.c_str()); },
-      [this, survey, index, read_properties](sd_bus_message* m) {
-        const char* path = nullptr;
-        if (sd_bus_message_is_method_error(m, nullptr) != 0 ||
-            sd_bus_message_read(m, "o", &path) < 0) {
-          return finish_one(survey);
-        }
-        survey->paths[index] = path;
-        read_properties();
-      });
+  const int r = load_unit(bus_, survey->facts[index].name,
+                          [this, survey, index, read_properties](Expected<std::string> path) {
+                            if (!path) return finish_one(survey);
+                            survey->paths[index] = std::move(*path);
+                            read_properties();
+                          });
   if (r < 0) finish_one(survey);
 }
 

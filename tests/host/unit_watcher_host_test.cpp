@@ -38,6 +38,8 @@ constexpr const char* kUnit = "avatar-tank.service";
 using test::DBusDaemon;
 using test::FakeSystemd;
 using test::FakeUnit;
+using test::run_loop_until;
+using test::SystemBusAddress;
 
 struct Report {
   UnitState state;
@@ -50,11 +52,9 @@ struct Report {
 class UnitWatcherHost : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (const char* old = std::getenv("DBUS_SYSTEM_BUS_ADDRESS")) saved_address_ = old;
     ASSERT_EQ(::access("/usr/bin/dbus-daemon", X_OK), 0) << "the test needs dbus-daemon";
     daemon_ = std::make_unique<DBusDaemon>(dir_.path());
-    // Before any connection: sd_bus_open_system() reads it on every call.
-    ::setenv("DBUS_SYSTEM_BUS_ADDRESS", daemon_->address().c_str(), 1);
+    address_.emplace(daemon_->address());
     auto loop = EventLoop::create();
     ASSERT_TRUE(loop) << loop.error().message;
     loop_ = std::move(*loop);
@@ -72,11 +72,7 @@ class UnitWatcherHost : public ::testing::Test {
     fake_.reset();
     daemon_.reset();  // SIGKILL and reap, by PID
     loop_.reset();
-    if (saved_address_) {
-      ::setenv("DBUS_SYSTEM_BUS_ADDRESS", saved_address_->c_str(), 1);
-    } else {
-      ::unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
-    }
+    address_.reset();
   }
 
   void start_bus(FakeUnit unit = {}, const std::string& path = "") {
@@ -103,12 +99,7 @@ class UnitWatcherHost : public ::testing::Test {
 
   // Runs the lifeline loop until `done` or the deadline.
   bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      if (sd_event_run(loop_->raw(), 20'000) < 0) return false;
-    }
-    return true;
+    return run_loop_until(loop_->raw(), done, timeout);
   }
   void run_for(std::chrono::milliseconds duration) {
     run_until([] { return false; }, duration);
@@ -131,7 +122,7 @@ class UnitWatcherHost : public ::testing::Test {
   }
 
   test::TempDir dir_;
-  std::optional<std::string> saved_address_;
+  std::optional<SystemBusAddress> address_;
   std::unique_ptr<DBusDaemon> daemon_;
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<FakeSystemd> fake_;

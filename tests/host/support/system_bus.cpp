@@ -13,6 +13,29 @@
 
 namespace lifeline::test {
 
+SystemBusAddress::SystemBusAddress(const std::string& address) {
+  if (const char* old = std::getenv("DBUS_SYSTEM_BUS_ADDRESS")) saved_ = old;
+  ::setenv("DBUS_SYSTEM_BUS_ADDRESS", address.c_str(), 1);
+}
+
+SystemBusAddress::~SystemBusAddress() {
+  if (saved_) {
+    ::setenv("DBUS_SYSTEM_BUS_ADDRESS", saved_->c_str(), 1);
+  } else {
+    ::unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+  }
+}
+
+bool run_loop_until(sd_event* event, const std::function<bool()>& done,
+                    std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    if (sd_event_run(event, 20'000) < 0) return false;
+  }
+  return true;
+}
+
 DBusDaemon::DBusDaemon(const std::string& dir)
     : socket_(dir + "/system_bus_socket"), config_(dir + "/bus.conf"), log_(dir + "/bus.log") {
   write_file(config_, R"(<busconfig>

@@ -9,11 +9,14 @@
 
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -26,6 +29,24 @@ namespace lifeline::test {
 // message, then waits up to `wait_us` for more, until `quit` is set or the daemon is gone.
 void serve_bus(sd_bus* bus, const std::atomic<bool>& quit, std::mutex& mutex,
                std::vector<std::function<void()>>& commands, std::uint64_t wait_us);
+
+// Points DBUS_SYSTEM_BUS_ADDRESS at a test's bus while it lives (sd_bus_open_system()
+// reads it on every call, so set it before any connection), then puts back what was there.
+class SystemBusAddress {
+ public:
+  explicit SystemBusAddress(const std::string& address);
+  ~SystemBusAddress();
+  SystemBusAddress(const SystemBusAddress&) = delete;
+  SystemBusAddress& operator=(const SystemBusAddress&) = delete;
+
+ private:
+  std::optional<std::string> saved_;
+};
+
+// Runs the test's sd-event loop (an EventLoop's raw()) until `done` or `timeout`: false
+// when the time ran out or the loop failed.
+bool run_loop_until(sd_event* event, const std::function<bool()>& done,
+                    std::chrono::milliseconds timeout);
 
 // A private bus daemon: its own config (no service activation, so nothing is ever
 // spawned for a missing name; the distro's session config would try to start systemd).
