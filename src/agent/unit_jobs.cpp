@@ -68,7 +68,45 @@ Status UnitJobs::connect() {
     return Error{-r, "cannot use the system bus: " + errno_text(r)};
   }
   bus_ = bus;
+  following_jobs_ = false;
+  follow_jobs();
   return ok_status();
+}
+
+Status UnitJobs::on_job_removed(JobRemoved removed) {
+  job_removed_.push_back(std::move(removed));
+  if (auto connected = connect(); !connected) return connected;
+  follow_jobs();
+  return ok_status();
+}
+
+void UnitJobs::follow_jobs() {
+  if (job_removed_.empty() || following_jobs_ || bus_ == nullptr) return;
+  // Floating slots: they live and die with this connection, and a new connection gets its
+  // own. A failure here leaves following_jobs_ false, so the next connection tries again.
+  if (sd_bus_match_signal_async(bus_, nullptr, kSystemd, kManagerPath, kManager, "JobRemoved",
+                                on_job_signal, nullptr, this) < 0) {
+    return;
+  }
+  // Without Subscribe systemd sends no job signals; an already subscribed client (or a
+  // refusal) changes nothing here, so the answer is not waited for.
+  if (bus_call(
+          bus_, kManagerPath, kManager, "Subscribe", [](sd_bus_message*) { return 0; },
+          [](sd_bus_message*) {}) < 0) {
+    return;
+  }
+  following_jobs_ = true;
+}
+
+int UnitJobs::on_job_signal(sd_bus_message* m, void* userdata, sd_bus_error* /*error*/) {
+  auto* self = static_cast<UnitJobs*>(userdata);
+  std::uint32_t id = 0;
+  const char* job = nullptr;
+  const char* unit = nullptr;
+  const char* result = nullptr;
+  if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) < 0) return 0;
+  for (const JobRemoved& removed : self->job_removed_) removed(unit, result);
+  return 0;
 }
 
 Status UnitJobs::call(const char* method, const std::string& unit, const char* mode,

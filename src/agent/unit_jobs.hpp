@@ -1,7 +1,8 @@
 // Jobs for systemd's Manager over the system bus: start, stop or restart a unit, and
 // reboot. Used by the operator actions (restart the app or sshd, reboot) and by the memory
 // guard (restart an expendable unit, restart sshd when its banner stops coming).
-// Also asks which cgroup a unit runs in, for the memory guard's unit watches.
+// Also asks which cgroup a unit runs in, and tells when systemd finishes a job for a unit
+// (its JobRemoved signal), for the memory guard's unit watches.
 // Asynchronous on the loop: a call never waits for systemd; the answer comes back as a
 // callback. The bus is opened on first use and again after it drops.
 #pragma once
@@ -10,6 +11,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <systemd/sd-bus.h>
 
@@ -29,6 +31,8 @@ struct UnitJobResult {
 using UnitJobDone = std::function<void(const UnitJobResult&)>;
 // A unit's ControlGroup ("" while it has none: not running), or why it could not be read.
 using ControlGroupDone = std::function<void(Expected<std::string>)>;
+// A job systemd finished: the unit, and its result ("done", "failed", "canceled", ...).
+using JobRemoved = std::function<void(std::string_view unit, std::string_view result)>;
 
 class UnitJobs {
  public:
@@ -47,15 +51,25 @@ class UnitJobs {
   // Slice, Socket, Mount, Swap). An Error means nothing was sent; otherwise `done` runs on
   // the loop once systemd answered both, or refused one.
   Status control_group(const std::string& unit, ControlGroupDone done);
+  // Calls `removed` for each job systemd finishes from now on, in the order registered. It
+  // follows the Manager's JobRemoved signal (and asks systemd to Subscribe, without which
+  // it sends none) on every connection this object opens: now if the bus can be reached,
+  // else at the next call that connects. An Error says the bus cannot be reached now.
+  Status on_job_removed(JobRemoved removed);
 
  private:
   Status call(const char* method, const std::string& unit, const char* mode, UnitJobDone done);
   Status connect();
+  // Follows JobRemoved on the current connection, once per connection.
+  void follow_jobs();
+  static int on_job_signal(sd_bus_message* m, void* userdata, sd_bus_error* error);
   static int on_reply(sd_bus_message* m, void* userdata, sd_bus_error* error);
   static void free_request(void* userdata);
 
   EventLoop& loop_;
   sd_bus* bus_ = nullptr;
+  std::vector<JobRemoved> job_removed_;
+  bool following_jobs_ = false;  // on bus_: the match is in place and Subscribe was sent
 };
 
 }  // namespace lifeline

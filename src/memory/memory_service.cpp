@@ -201,6 +201,7 @@ void MemoryService::start_monitors() {
       psi_.reset();
     }
   }
+  follow_unit_jobs();
   // A watched unit's own pressure, where cgroup v2 has it: the unit stalling wakes the
   // guard like the box stalling does.
   for (Domain& domain : domains_) {

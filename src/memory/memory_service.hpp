@@ -65,11 +65,13 @@ class MemoryService {
   // back-off, while the cgroup watched is absent (the unit stopped, or runs elsewhere).
   // A user unit's cgroup is looked for by name below its user's manager's cgroup instead.
   struct UnitCgroupLookup {
-    std::string unit;           // "" for any other domain
-    std::string user;           // "" for a system unit; else the configured user
-    std::optional<uid_t> uid;   // the user's UID, once known
-    bool from_systemd = false;  // the cgroup is systemd's answer (or found), not assumed
-    bool asking = false;        // a question is on the bus
+    std::string unit;               // "" for any other domain
+    std::string user;               // "" for a system unit; else the configured user
+    std::optional<uid_t> uid;       // the user's UID, once known
+    bool from_systemd = false;      // the cgroup is systemd's answer (or found), not assumed
+    std::uint32_t job_signals = 0;  // systemd's JobRemoved for the unit, each asked about
+    bool ask_again = false;         // a job ended while a question was on the bus
+    bool asking = false;            // a question is on the bus
     RetryBackoff retry;
     std::string problem;  // why systemd could not be asked (the cgroup is assumed meanwhile)
     bool problem_said = false;
@@ -129,6 +131,8 @@ class MemoryService {
   void place_cgroup(Domain& domain, std::string cgroup);  // memory_unit_cgroup.cpp
   void lookup_unit_cgroup(Domain& domain);
   void find_user_unit_cgroup(Domain& domain);
+  void follow_unit_jobs();
+  void on_unit_job(std::string_view unit, std::string_view result);
   void on_unit_cgroup(std::size_t index, Expected<std::string> answer);
 
   // The ladder's decisions and their actions (memory_relief.cpp).

@@ -5,10 +5,12 @@
 // cgroup, which the system manager cannot be asked about. Either happens at start, and
 // again while the cgroup watched is absent (the unit is stopped, or was moved to another
 // slice and restarted), after 1 s, 2 s, 4 s ... up to every 60 s, and at once at the
-// first sample that misses a cgroup that was there. Until systemd answers, or when it
-// cannot be asked (no system bus), a system unit is assumed to be a service without
-// Slice= (/system.slice/UNIT), a user unit one in the manager's app.slice; the status and
+// first sample that misses a cgroup that was there; a system unit also at once when
+// systemd's JobRemoved says a job for it ended (it started, or restarted elsewhere). Until systemd
+// answers, or when it cannot be asked (no system bus), a system unit is assumed to be a service
+// without Slice= (/system.slice/UNIT), a user unit one in the manager's app.slice; the status and
 // one record say why.
+#include <algorithm>
 #include <filesystem>
 
 #include "agent/unit_cgroup.hpp"
@@ -66,6 +68,38 @@ void MemoryService::lookup_unit_cgroup(Domain& domain) {
   lookup.asking = true;
 }
 
+// A system unit's start (or restart) ends with systemd's JobRemoved for it: that is when
+// its new cgroup exists, so it is asked about then rather than at the back-off's next
+// step, which may be up to 60 s away. The back-off stays as the fallback (no bus, a missed
+// signal). A user unit's jobs are its own manager's, not on the system bus.
+void MemoryService::follow_unit_jobs() {
+  const bool any = std::any_of(domains_.begin(), domains_.end(), [](const Domain& d) {
+    return !d.lookup.unit.empty() && d.lookup.user.empty();
+  });
+  if (!any) return;
+  const std::weak_ptr<char> alive = alive_;
+  // Without a bus now, the first lookup that connects starts following (recorded there).
+  (void)jobs_.on_job_removed([this, alive](std::string_view unit, std::string_view result) {
+    if (alive.expired()) return;
+    on_unit_job(unit, result);
+  });
+}
+
+void MemoryService::on_unit_job(std::string_view unit, std::string_view /*result*/) {
+  for (Domain& domain : domains_) {
+    UnitCgroupLookup& lookup = domain.lookup;
+    if (lookup.unit != unit || !lookup.user.empty()) continue;
+    lookup.retry.reset();  // due now
+    ++lookup.job_signals;
+    // An answer on its way may predate the job: ask once more when it comes.
+    if (lookup.asking) {
+      lookup.ask_again = true;
+      continue;
+    }
+    lookup_unit_cgroup(domain);
+  }
+}
+
 // Up to 3 levels below the manager: app.slice/UNIT, or a unit in a slice of its own
 // inside one of the manager's slices.
 void MemoryService::find_user_unit_cgroup(Domain& domain) {
@@ -90,6 +124,12 @@ void MemoryService::on_unit_cgroup(std::size_t index, Expected<std::string> answ
   Domain& d = domains_[index];
   UnitCgroupLookup& lookup = d.lookup;
   lookup.asking = false;
+  if (lookup.ask_again) {
+    lookup.ask_again = false;
+    lookup.retry.reset();
+    lookup_unit_cgroup(d);  // the newer question's answer is the one that counts
+    return;
+  }
   if (!answer) {
     lookup.problem = answer.error().message;
     if (lookup.problem_said) return;

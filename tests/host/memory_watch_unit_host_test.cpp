@@ -99,6 +99,53 @@ TEST(MemoryWatchUnitHost, AUnitInAnotherSliceIsWatchedInTheCgroupSystemdNamesOnc
       << events.dump(1);
 }
 
+// A unit that starts while the back-off waits is asked about on systemd's JobRemoved for
+// its start job, not at the back-off's next step: after the third question (0, 1 and 3 s)
+// the next is 4 s away, and the watch must have moved well before.
+TEST(MemoryWatchUnitHost, AStartedUnitIsAskedAboutOnItsJobRemovedSignal) {
+  std::string why;
+  auto cgroup = TestCgroup::create(512 * kMiB, why);
+  if (!cgroup) GTEST_SKIP() << why;
+  TempDir dir;
+  DBusDaemon bus(dir.path());
+  ASSERT_TRUE(bus.start()) << bus.log();
+  FakeUnitManager systemd(bus.address());
+  ASSERT_TRUE(systemd.ok()) << bus.log();
+  FakeService app;
+  app.name = kUnit;
+  app.active_state = "inactive";  // ControlGroup "" until it starts
+  app.control_group = cgroup->path();
+  systemd.add(app);
+  Hog hog(cgroup->dir(), "robot-app", 40, 0);
+  ASSERT_TRUE(hog.ready());
+
+  const auto config = unit_watch_config(dir);
+  AgentProcess agent(config, dir.file("agent.log"));
+  agent.set_env({"DBUS_SYSTEM_BUS_ADDRESS=" + bus.address()});
+  agent.start();
+  ASSERT_TRUE(agent.wait_for_output("watchdog_opened", 10s)) << agent.output();
+  ASSERT_TRUE(eventually([&] { return systemd.property_reads() >= 3; }, 15s)) << agent.output();
+  // Asked at 0, 1 and 3 s: the back-off's next question comes 4 s after this one.
+  app.active_state = "active";
+  const auto started = systemd.add_and_announce(app, /*files_changed=*/false);
+  nlohmann::json domain;
+  ASSERT_TRUE(eventually(
+      [&] {
+        domain = memory_domain_status(config, "app");
+        return domain.is_object() && domain.value("cgroup", "") == cgroup->path();
+      },
+      10s))
+      << domain.dump() << agent.output();
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_LT(took, 2500ms) << "the watch moved only "
+                          << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                          << " ms after the start job ended: at the back-off, not the signal";
+  EXPECT_EQ(domain.value("cgroup_job_signals", 0), 1) << domain.dump();
+  EXPECT_EQ(domain.value("cgroup_from", ""), "systemd") << domain.dump();
+  agent.signal(SIGTERM);
+  ASSERT_EQ(agent.wait_exit(10s), 0);
+}
+
 // A user unit (systemd --user) is found by its name below its user's manager, in
 // whichever slice it runs: no bus is asked (there is none here), the cgroup tree says it.
 TEST(MemoryWatchUnitHost, AUserUnitIsFoundBelowItsUsersManagerOnceItStarts) {

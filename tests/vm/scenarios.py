@@ -17,6 +17,7 @@ from probe import BannerProber, decode_blink_codes
 from scenarios_doctor import doctor_on_real_devices
 from scenarios_exclusivity import scenario_duplicates
 from scenarios_footprint import scenario_footprint
+from scenarios_user_unit import scenario_user_unit_watch
 from scenarios_memory import (scenario_kernel_kill_recorded, scenario_memory_psi,
                               scenario_memory_pressure, scenario_memory_three_arms,
                               scenario_memory_vs_earlyoom, scenario_session_leak)
@@ -316,4 +317,5 @@ SCENARIOS = {
     "kernel_kill_recorded": scenario_kernel_kill_recorded,
     "duplicates": scenario_duplicates,
     "footprint": scenario_footprint,
+    "user_unit_watch": scenario_user_unit_watch,
 }
