@@ -65,10 +65,10 @@ class MemoryService {
   // back-off, while the cgroup watched is absent (the unit stopped, or runs elsewhere).
   // A user unit's cgroup is looked for by name below its user's manager's cgroup instead.
   struct UnitCgroupLookup {
-    std::string unit;               // "" for any other domain
-    std::string user;               // "" for a system unit; else the configured user
-    std::optional<uid_t> uid;       // the user's UID, once known
-    bool from_systemd = false;      // the cgroup is systemd's answer (or found), not assumed
+    std::string unit;          // "" for any other domain
+    std::string user;          // "" for a system unit; else the configured user
+    std::optional<uid_t> uid;  // the user's UID, once known
+    bool confirmed = false;    // systemd named the cgroup, or it was found below the user's manager
     std::uint32_t job_signals = 0;  // systemd's JobRemoved for the unit, each asked about
     bool ask_again = false;         // a job ended while a question was on the bus
     bool asking = false;            // a question is on the bus

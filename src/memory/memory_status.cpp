@@ -37,7 +37,7 @@ nlohmann::json MemoryService::domain_json(const Domain& d) const {
     out["unit"] = d.lookup.unit;
     if (!d.lookup.user.empty()) out["user"] = d.lookup.user;
     const char* found = d.lookup.user.empty() ? "systemd" : "user manager";
-    out["cgroup_from"] = d.lookup.from_systemd ? found : "assumed";
+    out["cgroup_from"] = d.lookup.confirmed ? found : "assumed";
     out["cgroup_job_signals"] = d.lookup.job_signals;
     out["cgroup_problem"] =
         d.lookup.problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.lookup.problem);

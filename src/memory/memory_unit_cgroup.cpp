@@ -147,7 +147,7 @@ void MemoryService::on_unit_cgroup(std::size_t index, Expected<std::string> answ
   lookup.problem.clear();
   lookup.problem_said = false;
   if (answer->empty()) return;  // no cgroup: not running; asked again while it is absent
-  lookup.from_systemd = true;
+  lookup.confirmed = true;
   if (*answer == d.cgroup) return;
   const std::string before = d.cgroup;
   place_cgroup(d, std::move(*answer));

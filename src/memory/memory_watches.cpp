@@ -97,6 +97,8 @@ void MemoryService::sample_watch(Domain& domain, hal::MonoTime now) {
     return;                      // not running (yet): nothing to judge
   }
   domain.lookup.retry.reset();  // there: a cgroup that goes away is asked about at once
+  // A user unit's cgroup is named after it below its manager: there, it is the unit's.
+  if (!domain.lookup.user.empty()) domain.lookup.confirmed = true;
   watch_pressure(domain, false);
   // The working set: page cache the kernel can drop at once is not a reason to kill.
   const auto stat = read_small_file(domain.cgroup_dir + "/memory.stat", 16384);
