@@ -104,7 +104,8 @@ class PageProber(BannerProber):
 def decode_blink_codes(sampler_output, long_ms=(300, 1000), short_ms=(40, 300), pause_ms=1000):
     """Turns rig-sample-line output ("<epoch µs> <value>" per edge) into on-pulse lengths
     and blink-code groups (long count, short count) separated by pauses >= pause_ms. The
-    first and last groups may be cut by the sampling window and are dropped.
+    first and last groups may be cut by the sampling window and are dropped, and so is a
+    pulse already on when sampling began.
     Long (600 ms) and short (150 ms) part at 300 ms, their geometric mean: the polling
     sampler, descheduled on a loaded TCG guest, sees an edge late by up to a few hundred
     ms, and an equal split tolerates that error best in either direction."""
@@ -114,8 +115,11 @@ def decode_blink_codes(sampler_output, long_ms=(300, 1000), short_ms=(40, 300), 
         if len(parts) == 2 and parts[1] in ("0", "1"):
             edges.append((int(parts[0]), int(parts[1])))
     pulses = []  # (start µs, length ms)
-    for (t0, v0), (t1, _) in zip(edges, edges[1:]):
-        if v0 == 1:
+    # The first line is the line's state when sampling began, not an edge: a pulse already
+    # on then is cut short (a 5 ms "heartbeat" failed vm_led_blink_code once) and dropped,
+    # like a pulse still on at the end.
+    for i, ((t0, v0), (t1, _)) in enumerate(zip(edges, edges[1:])):
+        if v0 == 1 and i > 0:
             pulses.append((t0, (t1 - t0) / 1000))
     groups, current, last_end = [], [], None
     for start, length in pulses:
