@@ -100,11 +100,9 @@ void UnitJobs::follow_jobs() {
 
 int UnitJobs::on_job_signal(sd_bus_message* m, void* userdata, sd_bus_error* /*error*/) {
   auto* self = static_cast<UnitJobs*>(userdata);
-  std::uint32_t id = 0;
-  const char* job = nullptr;
   const char* unit = nullptr;
   const char* result = nullptr;
-  if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) < 0) return 0;
+  if (sd_bus_message_read(m, "uoss", nullptr, nullptr, &unit, &result) < 0) return 0;
   for (const JobRemoved& removed : self->job_removed_) removed(unit, result);
   return 0;
 }

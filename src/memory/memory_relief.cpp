@@ -162,6 +162,7 @@ bool MemoryService::restart_expendable(Domain& domain, const LadderDecision& dec
 }
 
 void MemoryService::kill_victim(Domain& domain, const LadderDecision& decision) {
+  const std::size_t heap_at_decision = heap_from_kernel();
   const auto [table, victim] = find_victim(domain);
   if (!still_short(domain)) {
     // Between the sample and now (the scan takes a while on a busy box) memory came back:
@@ -219,8 +220,7 @@ void MemoryService::kill_victim(Domain& domain, const LadderDecision& decision) 
   const std::string reason = decision.reason;
   const auto grace = now ? std::chrono::milliseconds(0) : config_.grace;
   after_record_settles([this, v, reason, grace, domain_name = domain.name,
-                        faults_at_wake = faults_at_wake_, heap_at_wake = heap_at_wake_,
-                        woke = sample_woke_] {
+                        faults_at_wake = faults_at_wake_, heap_at_decision, woke = sample_woke_] {
     if (hooks_.before_kill) hooks_.before_kill(v, reason);
     if (auto killed = killer_.kill(v.pid, v.comm, grace); !killed) {
       sink_.record(
@@ -233,7 +233,7 @@ void MemoryService::kill_victim(Domain& domain, const LadderDecision& decision) 
     }
     act_page_faults_ = thread_page_faults() - faults_at_wake;
     act_heap_grew_ =
-        static_cast<std::int64_t>(heap_from_kernel()) - static_cast<std::int64_t>(heap_at_wake);
+        static_cast<std::int64_t>(heap_from_kernel()) - static_cast<std::int64_t>(heap_at_decision);
     act_wake_to_signal_ = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - woke);
     ++lifeline_kills_;

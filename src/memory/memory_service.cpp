@@ -278,7 +278,6 @@ void MemoryService::sample() {
   const hal::MonoTime now = loop_.now();  // cached by the loop when it woke for this event
   sample_woke_ = now;
   faults_at_wake_ = thread_page_faults();
-  heap_at_wake_ = heap_from_kernel();
   if (!sample_system(now)) return;
   Domain& system = domains_.front();
   const LeakVerdict system_leak =

@@ -196,8 +196,9 @@ class MemoryService {
   hal::MonoTime sample_woke_{};        // when the loop woke for the sample being evaluated
   std::uint64_t faults_at_wake_ = 0;   // this thread's page faults when it woke
   std::uint64_t act_page_faults_ = 0;  // from the wake to the last kill's signal
-  std::size_t heap_at_wake_ = 0;       // what malloc held from the kernel when it woke
-  std::int64_t act_heap_grew_ = 0;     // how much that grew from the wake to the signal
+  // What malloc took from the kernel from the last kill's decision to its signal (read at
+  // the decision, not at every sample: mallinfo2 locks every thread's arena).
+  std::int64_t act_heap_grew_ = 0;
   std::chrono::microseconds act_wake_to_signal_{0};  // the same span, in time
   std::size_t act_reserve_bytes_ = 0;
   std::size_t act_rehearsal_bytes_ = 0;  // the rehearsal's peak heap use

@@ -6,10 +6,10 @@
 // again while the cgroup watched is absent (the unit is stopped, or was moved to another
 // slice and restarted), after 1 s, 2 s, 4 s ... up to every 60 s, and at once at the
 // first sample that misses a cgroup that was there; a system unit also at once when
-// systemd's JobRemoved says a job for it ended (it started, or restarted elsewhere). Until systemd
-// answers, or when it cannot be asked (no system bus), a system unit is assumed to be a service
-// without Slice= (/system.slice/UNIT), a user unit one in the manager's app.slice; the status and
-// one record say why.
+// systemd's JobRemoved says a job for it ended (it started, or restarted elsewhere).
+// Until systemd answers, or when it cannot be asked (no system bus), a system unit is
+// assumed to be a service without Slice= (/system.slice/UNIT), a user unit one in the
+// manager's app.slice; the status and one record say why.
 #include <algorithm>
 #include <filesystem>
 
@@ -19,6 +19,21 @@
 
 namespace lifeline::memory {
 
+namespace {
+
+// The unified (v2) hierarchy is mounted at `cgroup_root`; else memory is v1's.
+bool unified(const std::string& cgroup_root) {
+  std::error_code ec;
+  return std::filesystem::exists(cgroup_root + "/cgroup.controllers", ec);
+}
+
+// Where memory is accounted: the v2 tree, or v1's memory hierarchy.
+std::string memory_mount(const std::string& cgroup_root) {
+  return unified(cgroup_root) ? cgroup_root : cgroup_root + "/memory";
+}
+
+}  // namespace
+
 void MemoryService::place_cgroup(Domain& d, std::string cgroup) {
   d.cgroup = std::move(cgroup);
   d.cgroup_dir.clear();
@@ -26,21 +41,14 @@ void MemoryService::place_cgroup(Domain& d, std::string cgroup) {
   d.psi.reset();
   d.psi_retry.reset();
   if (d.cgroup.empty()) return;
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::path root(paths_.cgroup_root);
-  if (fs::exists(root / "cgroup.controllers", ec)) {  // the unified hierarchy
-    d.v2 = true;
-    d.cgroup_dir = paths_.cgroup_root + d.cgroup;
+  d.v2 = unified(paths_.cgroup_root);
+  d.cgroup_dir = memory_mount(paths_.cgroup_root) + d.cgroup;
+  if (d.v2) {
     d.pressure_file = d.cgroup_dir + "/memory.pressure";
-  } else {
-    d.v2 = false;
-    d.cgroup_dir = paths_.cgroup_root + "/memory" + d.cgroup;
+  } else if (unified(paths_.cgroup_root + "/unified")) {
     // A hybrid host: memory is accounted in v1, but PSI is kept per task in the unified
     // tree, where systemd mirrors every unit's cgroup.
-    if (fs::exists(root / "unified" / "cgroup.controllers", ec)) {
-      d.pressure_file = paths_.cgroup_root + "/unified" + d.cgroup + "/memory.pressure";
-    }
+    d.pressure_file = paths_.cgroup_root + "/unified" + d.cgroup + "/memory.pressure";
   }
 }
 
@@ -111,11 +119,9 @@ void MemoryService::find_user_unit_cgroup(Domain& domain) {
     on_unit_cgroup(index, Error{ENOENT, "there is no user " + lookup.user + " on this machine"});
     return;
   }
-  // Where place_cgroup() reads it: the unified tree, or v1's memory hierarchy.
-  std::error_code ec;
-  const bool v2 = std::filesystem::exists(paths_.cgroup_root + "/cgroup.controllers", ec);
-  const std::string mount = v2 ? paths_.cgroup_root : paths_.cgroup_root + "/memory";
-  auto found = find_cgroup_named(mount, user_manager_cgroup(*lookup.uid), lookup.unit, kDepth);
+  // Where place_cgroup() will read it.
+  auto found = find_cgroup_named(memory_mount(paths_.cgroup_root), user_manager_cgroup(*lookup.uid),
+                                 lookup.unit, kDepth);
   on_unit_cgroup(index, found ? std::move(*found) : std::string());
 }
 

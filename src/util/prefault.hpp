@@ -8,9 +8,9 @@
 
 namespace lifeline::util {
 
-// Touches the calling thread's stack `bytes` below the current frame (rounded down to
-// kMaxStackPrefault), so deeper calls made later use pages already there. The VM tier and
-// the memory benchmark saw a kill reach one stack page deeper than anything before it.
+// Touches the calling thread's stack `bytes` below the current frame (at most
+// kMaxStackPrefault, in 16 KiB steps), so deeper calls made later use pages already there. The VM
+// tier and the memory benchmark saw a kill reach one stack page deeper than anything before it.
 inline constexpr std::size_t kMaxStackPrefault = std::size_t{256} * 1024;
 void prefault_stack(std::size_t bytes);
 
