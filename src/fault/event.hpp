@@ -134,10 +134,19 @@ namespace lifeline {
 
 // Where events go. The agent's Recorder writes the black box, the journal and the
 // console; tests collect them in a vector.
+class KeptEvent;
+
 class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual void record(Event event) = 0;
+  // For a path that must not allocate (the memory guard before a kill), in two steps.
+  // record_kept() puts the event in the black box only, copying it without allocating;
+  // narrate_kept(), called later off that path, sends the same event everywhere else
+  // (journal, console, the page's history). A sink without that split records it whole
+  // at the first step and ignores the second.
+  virtual void record_kept(const KeptEvent& event);
+  virtual void narrate_kept(const KeptEvent& /*event*/) {}
 };
 
 }  // namespace lifeline
