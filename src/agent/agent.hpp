@@ -59,7 +59,8 @@ class Agent {
   void start_exclusivity();
   void reload_exclusivity();
   nlohmann::json exclusivity_released(const nlohmann::json& request, const std::string& who);
-  void before_memory_kill(const memory::ProcessInfo& victim, const std::string& reason);
+  void before_memory_kill(const memory::ProcessInfo& victim);
+  void after_memory_kill(const memory::ProcessInfo& victim, std::string_view reason);
   nlohmann::json request_unit_job(const std::string& command, const std::string& who);
   void start_rescue();
   void start_doctor();
@@ -105,6 +106,9 @@ class Agent {
   std::string blackbox_error_;
   std::uint64_t blackbox_written_at_error_ = 0;
   bool stopping_ = false;
+  // The memory guard stopped the motors before killing the control app; the record of it
+  // follows the signal.
+  bool motors_stopped_for_kill_ = false;
   int lock_fd_ = -1;
 };
 

@@ -11,8 +11,11 @@ void Agent::start_memory() {
   unit_jobs_ = std::make_unique<UnitJobs>(*loop_);
   if (!config_.memory.enabled) return;
   memory::MemoryHooks hooks;
-  hooks.before_kill = [this](const memory::ProcessInfo& victim, const std::string& reason) {
-    before_memory_kill(victim, reason);
+  hooks.before_kill = [this](const memory::ProcessInfo& victim, std::string_view /*reason*/) {
+    before_memory_kill(victim);
+  };
+  hooks.after_kill = [this](const memory::ProcessInfo& victim, std::string_view reason) {
+    after_memory_kill(victim, reason);
   };
   memory_ = std::make_unique<memory::MemoryService>(
       *loop_, *faults_, *recorder_, *unit_jobs_, blackbox_.get(), config_.memory, std::move(hooks));
@@ -27,16 +30,25 @@ void Agent::start_memory() {
 }
 
 // Motion safety first: if the memory guard is about to kill the control app (its main
-// process, or anything in its unit), the motors stop before the signal, not after.
-void Agent::before_memory_kill(const memory::ProcessInfo& victim, const std::string& reason) {
+// process, or anything in its unit), the motors stop before the signal, not after. This
+// runs on the kill path, so it only stops them (the stop path allocates nothing); the
+// record of why follows the signal, in after_memory_kill().
+void Agent::before_memory_kill(const memory::ProcessInfo& victim) {
+  motors_stopped_for_kill_ = false;
   if (!motion_) return;
   const auto app = motion_->app_pid();
   const std::string& unit = config_.motion.app.unit;
   const bool in_app_unit = !unit.empty() && memory::cgroup_has_unit(victim.cgroup, unit);
   if ((!app || *app != victim.pid) && !in_app_unit) return;
   motion_->enter_safe_state();
+  motors_stopped_for_kill_ = true;
+}
+
+void Agent::after_memory_kill(const memory::ProcessInfo& victim, std::string_view reason) {
+  if (!motors_stopped_for_kill_ || !motion_) return;
+  motors_stopped_for_kill_ = false;
   motion_->after_safe_state("the memory guard is killing the control app (PID " +
-                            std::to_string(victim.pid) + "): " + reason);
+                            std::to_string(victim.pid) + "): " + std::string(reason));
 }
 
 nlohmann::json Agent::request_unit_job(const std::string& command, const std::string& who) {

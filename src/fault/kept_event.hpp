@@ -21,8 +21,10 @@ namespace lifeline {
 class KeptEvent {
  public:
   static constexpr std::size_t kMessageBytes = 512;
-  static constexpr std::size_t kMaxFields = 24;
-  static constexpr std::size_t kFieldTextBytes = 6 * 1024;  // keys and values together
+  // As many fields as a black box record holds, and room for a full top-RSS snapshot
+  // (top_n is at most 32 lines, each a few hundred bytes with its cgroup path).
+  static constexpr std::size_t kMaxFields = 32;
+  static constexpr std::size_t kFieldTextBytes = 12 * 1024;  // keys and values together
 
   // Appends to the value of the field last added.
   class Value {

@@ -151,8 +151,11 @@ Status MemoryService::start() {
       !s) {
     return s;
   }
+  // A record that does not settle in time does not hold the kill back any longer.
   if (auto s = loop_.prepare_oneshot(record_deadline_, "memory-record-wait",
-                                     [this] { on_record_settled(); });
+                                     [this] {
+                                       if (pending_.waiting) send_kill();
+                                     });
       !s) {
     return s;
   }
@@ -160,32 +163,13 @@ Status MemoryService::start() {
     return Error{0, "memory guard: cannot read " + paths_.proc + "/meminfo"};
   }
   start_monitors();
+  prepare_kill_path();
   rehearse_act();
   for (const std::string& problem : monitor_problems_) {
     sink_.record(Event{EventKind::memory_monitor, std::nullopt, Severity::warning, problem, {}});
   }
   return loop_.start_periodic(sample_timer_, "memory-sample", config_.sample_interval,
                               [this] { sample(); });
-}
-
-// Runs the act path's reading and choosing once at start, kill aside: the code and the
-// buffers a first relief needs are touched (and so locked by mlockall) now, while memory
-// is plentiful, not for the first time on a starved box. Its peak heap use sizes the
-// reserve, made after the rehearsal's own allocations are freed back into it.
-void MemoryService::rehearse_act() {
-  const std::size_t before = heap_in_use();
-  {
-    auto [table, victim] = find_victim(domains_.front());
-    std::vector<std::string> lines;
-    for (const ProcessInfo& p : top_by_rss(table, config_.top_n)) {
-      lines.push_back(snapshot_line(p));
-    }
-    (void)victim;
-    const std::size_t peak = heap_in_use();
-    act_rehearsal_bytes_ = peak > before ? peak - before : 0;
-  }
-  act_reserve_bytes_ =
-      reserve_heap(reserve_size(std::size_t{config_.act_reserve_kib} * 1024, act_rehearsal_bytes_));
 }
 
 void MemoryService::start_monitors() {

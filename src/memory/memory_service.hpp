@@ -6,10 +6,12 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "agent/unit_jobs.hpp"
 #include "blackbox/async_writer.hpp"
 #include "fault/fault_set.hpp"
+#include "fault/kept_event.hpp"
 #include "memory/kmsg_monitor.hpp"
 #include "memory/ladder.hpp"
 #include "memory/meminfo.hpp"
@@ -40,13 +43,19 @@ struct MemoryPaths {
 };
 
 struct MemoryHooks {
-  // Runs just before a victim is signalled: the agent stops the motors first when the
-  // victim is (or belongs to) the control app.
-  std::function<void(const ProcessInfo& victim, const std::string& reason)> before_kill;
+  // Runs just before a victim is signalled, on the kill path (so it must not allocate):
+  // the agent stops the motors first when the victim is (or belongs to) the control app.
+  std::function<void(const ProcessInfo& victim, std::string_view reason)> before_kill;
+  // Runs after the signal was sent (or failed): the agent records the motor stop there.
+  std::function<void(const ProcessInfo& victim, std::string_view reason)> after_kill;
+  // Test seam: runs when the ladder's decision to kill begins to be carried out.
+  std::function<void()> act_started;
 };
 
-// One line of a top-RSS snapshot: "PID comm rss=... anon=... cgroup=...".
-std::string snapshot_line(const ProcessInfo& p);
+// A watched cgroup's headroom: its limit less what it uses, but never more than the box
+// has available.
+std::uint64_t watch_headroom(std::uint64_t used, std::uint64_t limit,
+                             std::uint64_t system_available);
 
 class MemoryService {
  public:
@@ -141,23 +150,25 @@ class MemoryService {
   void update_level_faults();
   void relieve(Domain& domain, const LadderDecision& decision);
   bool restart_expendable(Domain& domain, const LadderDecision& decision);
+  // The kill (memory_kill.cpp): allocation-free from the decision to the signal.
+  void prepare_kill_path();
   void kill_victim(Domain& domain, const LadderDecision& decision);
+  std::span<ScanRow> scan_domain(const Domain& domain);
+  std::optional<VictimChoice> choose(const Domain& domain, std::span<const ScanRow> rows);
+  void take_snapshot(std::span<const ScanRow> rows);
+  void fill_snapshot(KeptEvent& event, const Domain& domain, std::string_view why,
+                     pid_t victim) const;
   bool still_short(Domain& domain);
-  std::pair<std::vector<ProcessInfo>, std::optional<VictimChoice>> find_victim(
-      const Domain& domain);
+  void wait_for_records();
+  void send_kill();
+  void fill_kill_event(const Domain& domain);
   std::optional<MemInfo> read_meminfo() const;
-  void record_snapshot(const Domain& domain, const std::string& why,
-                       const std::vector<ProcessInfo>& table);
-  void after_record_settles(std::function<void()> then);
-  void on_record_settled();
   void on_victim_gone(const KillOutcome& outcome);
   void on_leak(Domain& domain, const LeakVerdict& verdict);
 
   // A kill is waiting for its record to settle, or its victim has not died yet: no other
   // relief starts meanwhile, in any domain.
-  [[nodiscard]] bool relief_busy() const {
-    return killer_.in_progress() || static_cast<bool>(after_settle_);
-  }
+  [[nodiscard]] bool relief_busy() const { return killer_.in_progress() || pending_.waiting; }
 
   // From the loop's wake for the sample being evaluated to now: the act path's latency.
   [[nodiscard]] std::int64_t micros_since_wake() const {
@@ -191,7 +202,29 @@ class MemoryService {
   OneshotTimer record_deadline_;
   EventSource settle_source_;
   std::uint64_t settle_ticket_ = 0;
-  std::function<void()> after_settle_;
+  // The kill path's own storage, made at start: the kill waiting for its records, the
+  // scan's rows in preference order, one chunk of them described, the last top-RSS
+  // snapshot, and the two records a kill writes before its signal.
+  struct PendingKill {
+    ProcessInfo victim;
+    FixedString<96> choice;   // why this process
+    FixedString<256> reason;  // why a kill (the ladder's reason)
+    FixedString<64> domain;
+    std::chrono::milliseconds grace{0};
+    std::uint64_t faults_at_wake = 0;
+    std::size_t heap_at_decision = 0;
+    std::chrono::steady_clock::time_point woke{};
+    bool waiting = false;  // for its records to settle
+  };
+  PendingKill pending_;
+  std::vector<std::uint32_t> order_;
+  std::vector<ProcessInfo> candidates_;
+  std::vector<ProcessInfo> top_;
+  std::size_t top_count_ = 0;
+  KeptEvent snapshot_event_;
+  KeptEvent kill_event_;
+  std::array<char, 16384> recheck_text_{};
+  std::string meminfo_path_;
   bool fast_ = false;
   hal::MonoTime sample_woke_{};        // when the loop woke for the sample being evaluated
   std::uint64_t faults_at_wake_ = 0;   // this thread's page faults when it woke
@@ -222,7 +255,6 @@ class MemoryService {
   std::uint64_t dry_run_actions_ = 0;
   nlohmann::json last_kill_;
   nlohmann::json last_kernel_kill_;
-  std::vector<ProcessInfo> last_top_;
   std::vector<std::string> monitor_problems_;
   SshProbeResult ssh_last_;
   bool ssh_seen_ = false;

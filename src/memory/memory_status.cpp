@@ -72,8 +72,10 @@ nlohmann::json MemoryService::status() const {
   nlohmann::json domains = nlohmann::json::array();
   for (const Domain& d : domains_) domains.push_back(domain_json(d));
   nlohmann::json top = nlohmann::json::array();
-  for (const ProcessInfo& p : last_top_) {
-    top.push_back({{"pid", p.pid}, {"comm", p.comm}, {"rss_kb", p.rss_kb}, {"cgroup", p.cgroup}});
+  for (std::size_t i = 0; i < top_count_; ++i) {
+    const ProcessInfo& p = top_[i];
+    top.push_back(
+        {{"pid", p.pid}, {"comm", p.comm.str()}, {"rss_kb", p.rss_kb}, {"cgroup", p.cgroup.str()}});
   }
   nlohmann::json ssh = nullptr;
   if (config_.ssh.probe) {

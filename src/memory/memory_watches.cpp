@@ -81,6 +81,11 @@ void MemoryService::watch_pressure(Domain& domain, bool at_start) {
   }
 }
 
+std::uint64_t watch_headroom(std::uint64_t used, std::uint64_t limit,
+                             std::uint64_t system_available) {
+  return std::min(system_available, limit > used ? limit - used : 0);
+}
+
 void MemoryService::sample_watch(Domain& domain, hal::MonoTime now) {
   if (!domain.process.empty()) {
     sample_process_watch(domain, now);
@@ -107,12 +112,9 @@ void MemoryService::sample_watch(Domain& domain, hal::MonoTime now) {
   auto limit_text = read_small_file(domain.cgroup_dir + limit_file, 64);
   domain.limit = limit_text ? parse_memory_limit(*limit_text) : std::nullopt;
   const std::uint64_t system_available = meminfo_.mem_available_kb * 1024;
-  std::uint64_t available = system_available;
-  if (domain.limit) {
-    const std::uint64_t headroom =
-        *domain.limit > domain.used_bytes ? *domain.limit - domain.used_bytes : 0;
-    available = std::min(available, headroom);
-  }
+  const std::uint64_t available =
+      domain.limit ? watch_headroom(domain.used_bytes, *domain.limit, system_available)
+                   : system_available;
   const LeakVerdict verdict = domain.leak.update(now, domain.used_bytes, available);
   domain.last_leak = verdict;
   if (verdict.raised || verdict.cleared) on_leak(domain, verdict);

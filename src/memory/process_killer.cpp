@@ -1,15 +1,18 @@
 #include "memory/process_killer.hpp"
 
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 
 #include "util/files.hpp"
+#include "util/fixed_string.hpp"
 
 namespace lifeline::memory {
 
@@ -39,41 +42,63 @@ ProcessKiller::ProcessKiller(EventLoop& loop, std::function<void(const KillOutco
 ProcessKiller::~ProcessKiller() {
   exit_source_.reset();
   if (pidfd_ >= 0) ::close(pidfd_);
+  if (idle_fd_ >= 0) ::close(idle_fd_);
 }
 
+// The exit watch is made here, switched off and pointed at an idle eventfd: a kill only
+// points it at the victim's pidfd and switches it on, which allocates nothing (a new loop
+// source would, between the decision and the signal).
 Status ProcessKiller::start() {
-  return loop_.prepare_oneshot(grace_, "memory-kill-grace", [this] { send_sigkill(); });
+  if (auto s = loop_.prepare_oneshot(grace_, "memory-kill-grace", [this] { send_sigkill(); }); !s) {
+    return s;
+  }
+  idle_fd_ = ::eventfd(0, EFD_CLOEXEC);
+  if (idle_fd_ < 0) return errno_error("eventfd for the victim's exit watch");
+  auto source =
+      loop_.add_io("memory-victim-exit", idle_fd_, EPOLLIN, [this](std::uint32_t) { on_exit(); });
+  if (!source) return source.error();
+  exit_source_ = std::move(*source);
+  sd_event_source_set_enabled(exit_source_.raw(), SD_EVENT_OFF);
+  return ok_status();
 }
 
-Status ProcessKiller::kill(pid_t pid, const std::string& comm, std::chrono::milliseconds grace) {
+Status ProcessKiller::kill(pid_t pid, std::string_view comm, std::chrono::milliseconds grace) {
   if (in_progress()) return Error{EBUSY, "a kill is already in progress"};
+  // Nothing here allocates when the kill goes ahead (the kill path's promise); only the
+  // errors do.
   const int fd = pidfd_open(pid);
   if (fd < 0) return errno_error("pidfd_open(" + std::to_string(pid) + ")");
   // The pidfd pins this process: if it still has the scanned name, it is the scanned one.
-  auto now_comm = read_small_file("/proc/" + std::to_string(pid) + "/comm", 64);
-  std::string name = now_comm ? *now_comm : std::string{};
-  if (!name.empty() && name.back() == '\n') name.pop_back();
+  FixedString<32> path("/proc/");
+  path << pid << "/comm";
+  std::array<char, 64> text{};
+  const auto n = read_into(path.c_str(), text);
+  std::string_view name = n ? std::string_view(text.data(), *n) : std::string_view{};
+  if (!name.empty() && name.back() == '\n') name.remove_suffix(1);
   if (name != comm) {
     ::close(fd);
-    return Error{ESRCH, "PID " + std::to_string(pid) + " is no longer " + comm +
-                            (name.empty() ? " (gone)" : " (now " + name + ")")};
-  }
-  auto source =
-      loop_.add_io("memory-victim-exit", fd, EPOLLIN, [this](std::uint32_t) { on_exit(); });
-  if (!source) {
-    ::close(fd);
-    return source.error();
+    return Error{ESRCH, "PID " + std::to_string(pid) + " is no longer " + std::string(comm) +
+                            (name.empty() ? " (gone)" : " (now " + std::string(name) + ")")};
   }
   const int first = grace.count() > 0 ? SIGTERM : SIGKILL;
   if (pidfd_send_signal(fd, first) < 0) {
     const Error error = errno_error("pidfd_send_signal(" + std::to_string(pid) + ")");
-    source->reset();
     ::close(fd);
     return error;
   }
+  // Watch for the exit. Should the watch fail, nobody would see the victim go: SIGKILL it
+  // now rather than leave it in a grace nobody ends.
+  int rc = sd_event_source_set_io_fd(exit_source_.raw(), fd);
+  if (rc >= 0) rc = sd_event_source_set_enabled(exit_source_.raw(), SD_EVENT_ON);
+  if (rc < 0) {
+    pidfd_send_signal(fd, SIGKILL);
+    sd_event_source_set_enabled(exit_source_.raw(), SD_EVENT_OFF);
+    sd_event_source_set_io_fd(exit_source_.raw(), idle_fd_);
+    ::close(fd);
+    return Error{-rc,
+                 std::string("signalled, but cannot watch for its exit: ") + std::strerror(-rc)};
+  }
   pidfd_ = fd;
-  exit_source_.reset();  // the previous victim's, switched off when it exited
-  exit_source_ = std::move(*source);
   current_ = KillOutcome{};
   current_.pid = pid;
   current_.comm = comm;
@@ -107,8 +132,9 @@ void ProcessKiller::send_sigkill() {
 void ProcessKiller::on_exit() {
   grace_.disarm();
   current_.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(loop_.now() - started_);
-  // Inside the source's own callback: switch it off now, free it at the next kill.
-  if (exit_source_.valid()) sd_event_source_set_enabled(exit_source_.raw(), SD_EVENT_OFF);
+  // Back to idle: off, and off the pidfd before it is closed.
+  sd_event_source_set_enabled(exit_source_.raw(), SD_EVENT_OFF);
+  sd_event_source_set_io_fd(exit_source_.raw(), idle_fd_);
   ::close(pidfd_);
   pidfd_ = -1;
   on_gone_(current_);

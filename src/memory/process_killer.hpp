@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "agent/event_loop.hpp"
 #include "lifeline/expected.hpp"
@@ -30,11 +31,11 @@ class ProcessKiller {
   ~ProcessKiller();
   ProcessKiller(const ProcessKiller&) = delete;
   ProcessKiller& operator=(const ProcessKiller&) = delete;
-  Status start();  // prepares the grace timer
+  Status start();  // prepares the grace timer and the exit watch
 
   // Opens a pidfd, checks the process still has `comm` (the PID was not reused since the
   // scan), then signals. grace 0: SIGKILL at once. An Error: nothing was signalled.
-  Status kill(pid_t pid, const std::string& comm, std::chrono::milliseconds grace);
+  Status kill(pid_t pid, std::string_view comm, std::chrono::milliseconds grace);
   // The kill level was reached during the grace: SIGKILL now.
   void escalate();
   [[nodiscard]] bool in_progress() const { return pidfd_ >= 0; }
@@ -48,6 +49,7 @@ class ProcessKiller {
   OneshotTimer grace_;
   EventSource exit_source_;
   int pidfd_ = -1;
+  int idle_fd_ = -1;  // what the exit watch points at between kills
   KillOutcome current_;
   hal::MonoTime started_{};
 };

@@ -1,12 +1,11 @@
 #include "memory/process_scan.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
-#include <memory>
 
 #include "memory/meminfo.hpp"
 #include "memory/proc_text.hpp"
@@ -17,97 +16,225 @@ namespace lifeline::memory {
 
 namespace {
 
-constexpr std::size_t kStatusMax = 8192;
 const std::uint64_t kPageKb = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE)) / 1024;
+
+// An open directory, closed on every way out.
+class DirFd {
+ public:
+  explicit DirFd(const char* path) : fd_(::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {}
+  ~DirFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  DirFd(const DirFd&) = delete;
+  DirFd& operator=(const DirFd&) = delete;
+  [[nodiscard]] int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+std::string_view without_newline(std::string_view text) {
+  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  return text;
+}
 
 }  // namespace
 
-std::optional<ProcessInfo> ProcessScanner::read_cheap(pid_t pid) const {
-  const std::string dir = proc_root_ + "/" + std::to_string(pid);
-  auto statm = read_small_file(dir + "/statm", 256);
-  if (!statm) return std::nullopt;
+ProcessScanner::ProcessScanner(std::string proc_root, std::size_t capacity)
+    : proc_root_(std::move(proc_root)),
+      rows_(std::max<std::size_t>(capacity, 1)),
+      seen_(std::max<std::size_t>(capacity, 1)) {}
+
+void ProcessScanner::path_of(pid_t pid, std::string_view file) {
+  path_.assign(proc_root_);
+  path_ << '/' << pid << '/' << file;
+}
+
+std::optional<ScanRow> ProcessScanner::read_row(pid_t pid) {
+  path_of(pid, "statm");
+  const auto n = read_into(path_.c_str(), std::span(text_.data(), 255));
+  if (!n) return std::nullopt;
   // "size resident shared text lib data dirty", in pages.
   std::uint64_t size = 0;
   std::uint64_t resident = 0;
-  const char* at = statm->data();
-  const char* end = at + statm->size();
+  const char* at = text_.data();
+  const char* end = at + *n;
   auto r = std::from_chars(at, end, size);
   if (r.ec != std::errc{} || r.ptr == end) return std::nullopt;
   r = std::from_chars(r.ptr + 1, end, resident);
   if (r.ec != std::errc{}) return std::nullopt;
-  ProcessInfo p;
-  p.pid = pid;
-  p.rss_kb = resident * kPageKb;
-  p.kernel_thread = size == 0;  // no address space at all
-  p.comm = read_file_or_empty(dir + "/comm", 64);
-  if (!p.comm.empty() && p.comm.back() == '\n') p.comm.pop_back();
-  return p;
+  ScanRow row;
+  row.pid = pid;
+  row.rss_kb = resident * kPageKb;
+  row.kernel_thread = size == 0;
+  path_of(pid, "comm");
+  if (const auto c = read_into(path_.c_str(), std::span(text_.data(), 64))) {
+    row.comm = without_newline(std::string_view(text_.data(), *c));
+  }
+  return row;
 }
 
-bool ProcessScanner::fill_details(ProcessInfo& p) const {
-  const std::string dir = proc_root_ + "/" + std::to_string(p.pid);
-  auto status = read_small_file(dir + "/status", kStatusMax);
-  if (!status) return false;
-  p.ppid = parse_ppid(*status);
-  if (auto memory = parse_proc_status_memory(*status)) {
+void ProcessScanner::keep(const ScanRow& row) {
+  if (used_ < rows_.size()) {
+    rows_[used_++] = row;
+    return;
+  }
+  // Full: the smallest resident set makes way (the victim and the snapshot are among the
+  // largest), and the one left out is counted.
+  ++overflowed_;
+  auto smallest = std::min_element(
+      rows_.begin(), rows_.end(), [](const auto& a, const auto& b) { return a.rss_kb < b.rss_kb; });
+  if (smallest->rss_kb < row.rss_kb) *smallest = row;
+}
+
+void ProcessScanner::note_growth(ScanRow& row) const {
+  const auto begin = seen_.begin();
+  const auto end = begin + static_cast<std::ptrdiff_t>(seen_used_);
+  const auto it =
+      std::lower_bound(begin, end, row.pid, [](const Seen& s, pid_t pid) { return s.pid < pid; });
+  if (it == end || it->pid != row.pid || scan_time_ <= it->time) return;
+  const double seconds = std::chrono::duration<double>(scan_time_ - it->time).count();
+  row.growth_kib_per_s =
+      (static_cast<double>(row.rss_kb) - static_cast<double>(it->rss_kb)) / seconds;
+}
+
+// The growth history: after a whole-table scan it is that table; after a cgroup's, its
+// rows are updated or added (a full history drops the additions).
+void ProcessScanner::remember(hal::MonoTime now, bool whole_table) {
+  const auto by_pid = [](const Seen& a, const Seen& b) { return a.pid < b.pid; };
+  if (whole_table) seen_used_ = 0;
+  for (std::size_t i = 0; i < used_; ++i) {
+    const Seen entry{rows_[i].pid, rows_[i].rss_kb, now};
+    const auto begin = seen_.begin();
+    const auto end = begin + static_cast<std::ptrdiff_t>(seen_used_);
+    if (whole_table) {
+      seen_[seen_used_++] = entry;
+      continue;
+    }
+    const auto it = std::lower_bound(begin, end, entry, by_pid);
+    if (it != end && it->pid == entry.pid) {
+      *it = entry;
+    } else if (seen_used_ < seen_.size()) {
+      std::move_backward(it, end, end + 1);
+      *it = entry;
+      ++seen_used_;
+    }
+  }
+  if (whole_table) {
+    std::sort(seen_.begin(), seen_.begin() + static_cast<std::ptrdiff_t>(seen_used_), by_pid);
+  }
+}
+
+std::span<ScanRow> ProcessScanner::scan(hal::MonoTime now) {
+  used_ = 0;
+  overflowed_ = 0;
+  scan_time_ = now;
+  const DirFd dir(proc_root_.c_str());
+  if (dir.get() >= 0) {
+    while (const std::size_t n = next_pids(dir.get(), dirents_, pids_)) {
+      for (std::size_t i = 0; i < n; ++i) {
+        auto row = read_row(pids_[i]);
+        if (!row) continue;
+        note_growth(*row);
+        keep(*row);
+      }
+    }
+  }
+  remember(now, true);
+  return {rows_.data(), used_};
+}
+
+std::span<ScanRow> ProcessScanner::scan_cgroup(const std::string& cgroup_dir, hal::MonoTime now) {
+  used_ = 0;
+  overflowed_ = 0;
+  scan_time_ = now;
+  Path procs(cgroup_dir);
+  procs << "/cgroup.procs";
+  const int fd = ::open(procs.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  // Read in pieces (read_row() uses text_): a line cut at a piece's end is carried over
+  // to the next read.
+  std::array<char, 512> chunk{};
+  std::size_t carried = 0;
+  for (;;) {
+    const ssize_t n = ::read(fd, chunk.data() + carried, chunk.size() - carried);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    const std::string_view text(chunk.data(), carried + static_cast<std::size_t>(n));
+    std::size_t at = 0;
+    for (std::size_t nl = text.find('\n'); nl != std::string_view::npos; nl = text.find('\n', at)) {
+      if (auto pid = parse_pid(text.substr(at, nl - at))) {
+        if (auto row = read_row(*pid)) {
+          note_growth(*row);
+          keep(*row);
+        }
+      }
+      at = nl + 1;
+    }
+    carried = text.size() - at;
+    std::memmove(chunk.data(), chunk.data() + at, carried);
+    if (carried == chunk.size()) carried = 0;  // no PID is that long: skip the junk
+  }
+  ::close(fd);
+  remember(now, false);
+  return {rows_.data(), used_};
+}
+
+bool ProcessScanner::describe(const ScanRow& row, ProcessInfo& out) {
+  out.pid = row.pid;
+  out.ppid = 0;
+  out.comm = row.comm;
+  out.exe.clear();
+  out.cgroup.clear();
+  out.rss_kb = row.rss_kb;
+  out.anon_kb = 0;
+  out.oom_score_adj = 0;
+  out.growth_kib_per_s = row.growth_kib_per_s;
+  out.kernel_thread = row.kernel_thread;
+  return fill_details(out);
+}
+
+bool ProcessScanner::fill_details(ProcessInfo& p) {
+  path_of(p.pid, "status");
+  const auto n = read_into(path_.c_str(), text_);
+  if (!n) return false;
+  const std::string_view status(text_.data(), *n);
+  p.ppid = parse_ppid(status);
+  // No Vm* lines: a kernel thread, or a zombie. Said here, before the parser would build
+  // an error (which allocates) for the lines it misses.
+  const bool has_memory = status.find("\nVmRSS:") != std::string_view::npos;
+  auto memory = has_memory ? parse_proc_status_memory(status) : Expected<ProcMemory>(ProcMemory{});
+  if (has_memory && memory) {
     p.rss_kb = memory->vm_rss_kb;
     p.anon_kb = memory->rss_anon_kb;
   } else {
-    p.kernel_thread = true;  // no Vm* lines: a kernel thread (or a zombie)
+    p.kernel_thread = true;
   }
-  p.exe = read_link(dir + "/exe");
-  p.cgroup = memory_cgroup_of(read_file_or_empty(dir + "/cgroup"));
-  p.oom_score_adj = read_oom_score_adj(p.pid).value_or(0);
+  path_of(p.pid, "exe");
+  const ssize_t link = ::readlink(path_.c_str(), p.exe.writable(), kExeBytes);
+  p.exe.set_size(link > 0 ? static_cast<std::size_t>(link) : 0);
+  path_of(p.pid, "cgroup");
+  const auto c = read_into(path_.c_str(), text_);
+  p.cgroup =
+      c ? cgroup_path_view(std::string_view(text_.data(), *c), "memory") : std::string_view{};
+  // A /proc/PID/cgroup cut by the buffer may have lost the memory line: treat it as a
+  // path too long to check (protected), never as "no cgroup".
+  if (c && *c == text_.size()) p.cgroup.mark_truncated();
+  path_of(p.pid, "oom_score_adj");
+  int adj = 0;
+  if (const auto a = read_into(path_.c_str(), std::span(text_.data(), 32))) {
+    std::from_chars(text_.data(), text_.data() + *a, adj);
+  }
+  p.oom_score_adj = adj;
   return true;
 }
 
-std::optional<ProcessInfo> ProcessScanner::read(pid_t pid) const {
-  auto p = read_cheap(pid);
-  if (!p || !fill_details(*p)) return std::nullopt;
+std::optional<ProcessInfo> ProcessScanner::read(pid_t pid) {
+  auto row = read_row(pid);
+  if (!row) return std::nullopt;
+  ProcessInfo p;
+  if (!describe(*row, p)) return std::nullopt;
   return p;
-}
-
-void ProcessScanner::note_growth(ProcessInfo& p, hal::MonoTime now,
-                                 std::unordered_map<pid_t, Previous>& seen) const {
-  if (auto it = previous_.find(p.pid); it != previous_.end() && now > it->second.time) {
-    const double seconds = std::chrono::duration<double>(now - it->second.time).count();
-    p.growth_kib_per_s =
-        (static_cast<double>(p.rss_kb) - static_cast<double>(it->second.rss_kb)) / seconds;
-  }
-  seen[p.pid] = Previous{now, p.rss_kb};
-}
-
-std::vector<ProcessInfo> ProcessScanner::scan(hal::MonoTime now) {
-  std::vector<ProcessInfo> table;
-  std::unordered_map<pid_t, Previous> seen;
-  for_each_pid(proc_root_, [&](pid_t pid) {
-    auto p = read_cheap(pid);
-    if (!p) return;
-    note_growth(*p, now, seen);
-    table.push_back(std::move(*p));
-  });
-  previous_ = std::move(seen);
-  return table;
-}
-
-std::vector<ProcessInfo> ProcessScanner::scan_cgroup(const std::string& cgroup_dir,
-                                                     hal::MonoTime now) {
-  std::vector<ProcessInfo> table;
-  const std::string procs = read_file_or_empty(cgroup_dir + "/cgroup.procs", 1 << 20);
-  std::size_t at = 0;
-  while (at < procs.size()) {
-    std::size_t end = procs.find('\n', at);
-    if (end == std::string::npos) end = procs.size();
-    const std::string line = procs.substr(at, end - at);
-    at = end + 1;
-    auto pid = parse_pid(line);
-    if (!pid) continue;
-    auto p = read(*pid);
-    if (!p) continue;
-    note_growth(*p, now, previous_);
-    table.push_back(std::move(*p));
-  }
-  return table;
 }
 
 std::vector<pid_t> ProcessScanner::find_by_comm(std::string_view name) const {

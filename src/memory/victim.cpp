@@ -43,35 +43,30 @@ bool cgroup_within(std::string_view cgroup, std::string_view parent) {
 }
 
 Protection protection(const ProcessInfo& p, const ProtectRules& rules) {
-  if (p.pid == 1) return {true, "PID 1"};
-  if (p.pid == rules.self) return {true, "lifeline itself"};
-  if (p.kernel_thread) return {true, "a kernel thread"};
+  if (p.pid == 1) return {true, "PID 1", {}};
+  if (p.pid == rules.self) return {true, "lifeline itself", {}};
+  if (p.kernel_thread) return {true, "a kernel thread", {}};
   // The owner's own "never kill" mark, honoured as the kernel's OOM killer does.
-  if (p.oom_score_adj == -1000) return {true, "oom_score_adj -1000"};
+  if (p.oom_score_adj == -1000) return {true, "oom_score_adj -1000", {}};
   for (std::string_view name : kBuiltinNames) {
-    if (p.comm == name) return {true, "built-in: " + std::string(name)};
+    if (p.comm == name) return {true, "built-in:", name};
   }
   for (const auto& name : rules.names) {
-    if (p.comm == name) return {true, "protected name " + name};
+    if (p.comm == name) return {true, "protected name", name};
   }
+  // A path cut to fit cannot be compared: keep the process rather than guess.
+  if (p.exe.truncated() && !rules.paths.empty()) return {true, "exe path too long to check", {}};
   for (const auto& path : rules.paths) {
-    if (p.exe == path) return {true, "protected path " + path};
+    if (p.exe == path) return {true, "protected path", path};
   }
+  if (p.cgroup.truncated()) return {true, "cgroup path too long to check", {}};
   for (const auto& unit : rules.units) {
-    if (cgroup_has_unit(p.cgroup, unit)) return {true, "protected unit " + unit};
+    if (cgroup_has_unit(p.cgroup, unit)) return {true, "protected unit", unit};
   }
   if (!rules.scope_cgroup.empty() && !cgroup_within(p.cgroup, rules.scope_cgroup)) {
-    return {true, "outside " + rules.scope_cgroup};
+    return {true, "outside", rules.scope_cgroup};
   }
   return {};
-}
-
-bool victim_before(const ProcessInfo& a, const ProcessInfo& b, VictimOrder order) {
-  if (order == VictimOrder::fastest && a.growth_kib_per_s != b.growth_kib_per_s) {
-    return a.growth_kib_per_s > b.growth_kib_per_s;
-  }
-  if (a.rss_kb != b.rss_kb) return a.rss_kb > b.rss_kb;
-  return a.pid > b.pid;
 }
 
 std::optional<VictimChoice> choose_victim(std::span<const ProcessInfo> processes,
@@ -85,12 +80,14 @@ std::optional<VictimChoice> choose_victim(std::span<const ProcessInfo> processes
     if (best == nullptr || better(p, *best)) best = &p;
   }
   if (best == nullptr) return std::nullopt;
-  std::string reason =
-      order == VictimOrder::fastest
-          ? "fastest growing: " + std::to_string(static_cast<long long>(best->growth_kib_per_s)) +
-                " KiB/s, " + std::to_string(best->rss_kb >> 10) + " MiB resident"
-          : "largest resident set: " + std::to_string(best->rss_kb >> 10) + " MiB";
-  return VictimChoice{*best, std::move(reason)};
+  VictimChoice choice{*best, {}};
+  if (order == VictimOrder::fastest) {
+    choice.reason << "fastest growing: " << static_cast<long long>(best->growth_kib_per_s)
+                  << " KiB/s, " << (best->rss_kb >> 10) << " MiB resident";
+  } else {
+    choice.reason << "largest resident set: " << (best->rss_kb >> 10) << " MiB";
+  }
+  return choice;
 }
 
 std::vector<ProcessInfo> top_by_rss(std::span<const ProcessInfo> processes, std::size_t n) {

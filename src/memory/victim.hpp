@@ -11,14 +11,23 @@
 #include <string_view>
 #include <vector>
 
+#include "util/fixed_string.hpp"
+
 namespace lifeline::memory {
+
+// Text sizes of a process's description. Fixed, so that describing the processes a kill
+// chooses among never allocates; a longer exe or cgroup path is cut, and a process whose
+// path was cut is never a victim (its protection cannot be checked).
+inline constexpr std::size_t kCommBytes = 15;  // TASK_COMM_LEN less its NUL
+inline constexpr std::size_t kExeBytes = 256;
+inline constexpr std::size_t kCgroupBytes = 384;
 
 struct ProcessInfo {
   pid_t pid = 0;
   pid_t ppid = 0;
-  std::string comm;    // /proc/PID/comm (at most 15 bytes)
-  std::string exe;     // /proc/PID/exe target; "" for kernel threads or when unreadable
-  std::string cgroup;  // the memory cgroup path (v1 "memory" controller, else the v2 path)
+  FixedString<kCommBytes> comm;  // /proc/PID/comm
+  FixedString<kExeBytes> exe;    // /proc/PID/exe target; "" for kernel threads or when unreadable
+  FixedString<kCgroupBytes> cgroup;  // the memory cgroup path (v1 "memory" controller, else v2)
   std::uint64_t rss_kb = 0;
   std::uint64_t anon_kb = 0;
   int oom_score_adj = 0;
@@ -35,13 +44,21 @@ struct ProtectRules {
   std::vector<std::string> names;  // comm
   std::vector<std::string> paths;  // exe
   std::vector<std::string> units;  // unit names, matched against cgroup path components
-  std::string scope_cgroup;        // "" = anyone; else only processes in this cgroup
+  // "" = anyone; else only processes in this cgroup. A view: the rules are built once and
+  // pointed at a domain's cgroup for each choice, which must not allocate.
+  std::string_view scope_cgroup;
 };
 
-// Built-in protection plus the configured list. `why` says which rule matched.
+// Built-in protection plus the configured list. `why` says which rule matched and
+// `what` the entry it matched ("protected name" "backup"); both point at constants or at
+// the rules, so asking allocates nothing.
 struct Protection {
   bool is_protected = false;
-  std::string why;
+  std::string_view why;
+  std::string_view what;
+  [[nodiscard]] std::string text() const {
+    return what.empty() ? std::string(why) : std::string(why) + " " + std::string(what);
+  }
 };
 Protection protection(const ProcessInfo& process, const ProtectRules& rules);
 
@@ -56,12 +73,20 @@ enum class VictimOrder : std::uint8_t { largest, fastest };
 
 struct VictimChoice {
   ProcessInfo process;
-  std::string reason;  // "largest resident set: 812 MiB" — recorded before the kill
+  FixedString<96> reason;  // "largest resident set: 812 MiB" — recorded before the kill
 };
 
 // The order choose_victim prefers: true when `a` is the better victim than `b` (protection
-// aside). Callers that fill in details lazily sort by it and ask in chunks.
-bool victim_before(const ProcessInfo& a, const ProcessInfo& b, VictimOrder order);
+// aside). Callers that fill in details lazily sort by it and ask in chunks. For anything
+// with pid, rss_kb and growth_kib_per_s (a ProcessInfo, a scan's row).
+template <typename Process>
+bool victim_before(const Process& a, const Process& b, VictimOrder order) {
+  if (order == VictimOrder::fastest && a.growth_kib_per_s != b.growth_kib_per_s) {
+    return a.growth_kib_per_s > b.growth_kib_per_s;
+  }
+  if (a.rss_kb != b.rss_kb) return a.rss_kb > b.rss_kb;
+  return a.pid > b.pid;
+}
 
 // The victim among unprotected processes (and within rules.scope_cgroup): the largest
 // resident set, or the fastest growing (ties to the larger); nullopt when none qualifies.

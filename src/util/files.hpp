@@ -1,7 +1,9 @@
 // Small file helpers shared by the stores: durable replace, whole-file read.
 #pragma once
 
+#include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "lifeline/expected.hpp"
@@ -14,6 +16,11 @@ Status write_file_durably(const std::string& path, const std::string& content);
 
 // Reads a whole (small) file. Error when missing or unreadable.
 Expected<std::string> read_small_file(const std::string& path, std::size_t max_bytes = 1 << 20);
+
+// Reads up to buffer.size() bytes of `path` into `buffer` without allocating (the memory
+// guard's kill path); the bytes read, or nullopt when it cannot be opened or read. A file
+// longer than the buffer is cut: the caller sizes the buffer for the file it reads.
+std::optional<std::size_t> read_into(const char* path, std::span<char> buffer);
 
 // Creates a directory and its parents (like mkdir -p) with the given mode.
 Status make_directories(const std::string& path, unsigned mode = 0750);

@@ -65,6 +65,8 @@ class FixedString {
     truncated_ = size >= Capacity;
     data_[size_] = '\0';
   }
+  // The text is known to be incomplete (its source was cut before it got here).
+  void mark_truncated() { truncated_ = true; }
   void pop_back() {
     if (size_ > 0) data_[--size_] = '\0';
   }

@@ -1,10 +1,13 @@
 #include "util/proc.hpp"
 
 #include <dirent.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 
 #include "util/files.hpp"
@@ -39,8 +42,8 @@ std::string read_link(const std::string& path) {
   return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string{};
 }
 
-std::string cgroup_path_of(std::string_view text, std::string_view v1_controller) {
-  std::string v2;
+std::string_view cgroup_path_view(std::string_view text, std::string_view v1_controller) {
+  std::string_view v2;
   while (!text.empty()) {
     const std::size_t nl = text.find('\n');
     const std::string_view line = text.substr(0, nl);
@@ -58,12 +61,39 @@ std::string cgroup_path_of(std::string_view text, std::string_view v1_controller
     }
     while (!controllers.empty()) {
       const std::size_t comma = controllers.find(',');
-      if (controllers.substr(0, comma) == v1_controller) return std::string(path);
+      if (controllers.substr(0, comma) == v1_controller) return path;
       if (comma == std::string_view::npos) break;
       controllers.remove_prefix(comma + 1);
     }
   }
   return v2;
+}
+
+std::string cgroup_path_of(std::string_view text, std::string_view v1_controller) {
+  return std::string(cgroup_path_view(text, v1_controller));
+}
+
+std::size_t next_pids(int proc_dir_fd, std::span<char> buffer, std::span<pid_t> pids) {
+  // struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name[].
+  constexpr std::size_t kNameAt = 19;
+  std::size_t found = 0;
+  while (found == 0) {
+    // Ask for no more entries than `pids` can take: each is at least 24 bytes.
+    const std::size_t ask = std::min(buffer.size(), pids.size() * 24);
+    const long n = ::syscall(SYS_getdents64, proc_dir_fd, buffer.data(), ask);
+    if (n <= 0) return 0;  // the end, or an error: either way nothing more to list
+    for (long at = 0; at < n;) {
+      const char* entry = buffer.data() + at;
+      std::uint16_t length = 0;
+      std::memcpy(&length, entry + 16, sizeof length);
+      if (length == 0) break;
+      if (auto pid = parse_pid(std::string_view(entry + kNameAt))) {
+        if (found < pids.size()) pids[found++] = *pid;
+      }
+      at += length;
+    }
+  }
+  return found;
 }
 
 std::string process_comm(const std::string& proc_root, pid_t pid) {

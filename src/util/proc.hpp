@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,12 @@ std::optional<pid_t> parse_pid(std::string_view name);
 // Calls `visit` with every PID directory below `proc_root` (normally "/proc").
 void for_each_pid(const std::string& proc_root, const std::function<void(pid_t)>& visit);
 
+// Lists PIDs below an open /proc directory without allocating (the memory guard's kill
+// path walks /proc with it): fills `pids` from the directory's entries, continuing where
+// the previous call stopped; 0 at the end of the directory. `buffer` holds the raw
+// entries (getdents64); 8 KiB takes a few hundred at a time.
+std::size_t next_pids(int proc_dir_fd, std::span<char> buffer, std::span<pid_t> pids);
+
 // The whole file, or "" when it is missing or unreadable (a process that just exited).
 std::string read_file_or_empty(const std::string& path, std::size_t max_bytes = 4096);
 
@@ -30,6 +37,9 @@ std::string read_link(const std::string& path);
 // names `v1_controller` ("memory", "name=systemd"), else the v2 line ("0::/path"); "" when
 // neither is present. The path may itself contain ':'.
 std::string cgroup_path_of(std::string_view proc_cgroup_text, std::string_view v1_controller);
+// The same, as a view into `proc_cgroup_text` (no allocation).
+std::string_view cgroup_path_view(std::string_view proc_cgroup_text,
+                                  std::string_view v1_controller);
 
 // /proc/PID/comm without its newline; "" when the process is gone.
 std::string process_comm(const std::string& proc_root, pid_t pid);

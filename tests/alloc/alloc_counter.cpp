@@ -16,6 +16,7 @@
 extern "C" int __sanitizer_install_malloc_and_free_hooks(  // NOLINT(bugprone-reserved-identifier)
     void (*malloc_hook)(const volatile void*, std::size_t),
     void (*free_hook)(const volatile void*));
+extern "C" void __sanitizer_print_stack_trace();  // NOLINT(bugprone-reserved-identifier)
 #endif
 
 namespace lifeline::test {
@@ -26,13 +27,18 @@ std::atomic<bool> g_counting{false};
 std::atomic<std::uint64_t> g_count{0};
 std::atomic<std::uint64_t> g_bytes{0};
 std::atomic<std::size_t> g_first{0};
+// LIFELINE_ALLOC_TRACE=N (sanitizer builds): print where the first N counted allocations
+// came from, to find what a path that should not allocate still does.
+std::uint64_t g_trace = 0;
 
 void note(std::size_t size) {
   if (!g_counting.load(std::memory_order_relaxed)) return;
-  if (g_count.fetch_add(1, std::memory_order_relaxed) == 0) {
-    g_first.store(size, std::memory_order_relaxed);
-  }
+  const std::uint64_t before = g_count.fetch_add(1, std::memory_order_relaxed);
+  if (before == 0) g_first.store(size, std::memory_order_relaxed);
   g_bytes.fetch_add(size, std::memory_order_relaxed);
+#ifdef LIFELINE_ALLOC_VIA_SANITIZER
+  if (before < g_trace) __sanitizer_print_stack_trace();
+#endif
 }
 
 #ifdef LIFELINE_ALLOC_VIA_SANITIZER
@@ -48,6 +54,11 @@ const bool g_hooked = true;
 }  // namespace
 
 AllocationCounter::AllocationCounter() {
+  static const std::uint64_t trace = [] {
+    const char* text = std::getenv("LIFELINE_ALLOC_TRACE");  // NOLINT(concurrency-mt-unsafe)
+    return text == nullptr ? 0 : std::strtoull(text, nullptr, 10);
+  }();
+  g_trace = trace;
   g_count = 0;
   g_bytes = 0;
   g_first = 0;

@@ -13,7 +13,7 @@ ProcessInfo proc(pid_t pid, std::string comm, std::uint64_t rss_mib,
   ProcessInfo p;
   p.pid = pid;
   p.comm = std::move(comm);
-  p.exe = "/usr/bin/" + p.comm;
+  p.exe = "/usr/bin/" + p.comm.str();
   p.cgroup = std::move(cgroup);
   p.rss_kb = rss_mib * 1024;
   p.growth_kib_per_s = growth;
@@ -47,10 +47,10 @@ TEST(MemoryVictim, BuiltinProtectionsHoldEvenWhenLargest) {
   auto v = choose_victim(table, rules, VictimOrder::largest);
   ASSERT_TRUE(v);
   EXPECT_EQ(v->process.pid, 40);
-  EXPECT_EQ(protection(table[0], rules).why, "PID 1");
-  EXPECT_EQ(protection(table[1], rules).why, "lifeline itself");
-  EXPECT_EQ(protection(table[2], rules).why, "built-in: sshd");
-  EXPECT_EQ(protection(never, rules).why, "oom_score_adj -1000");
+  EXPECT_EQ(protection(table[0], rules).text(), "PID 1");
+  EXPECT_EQ(protection(table[1], rules).text(), "lifeline itself");
+  EXPECT_EQ(protection(table[2], rules).text(), "built-in: sshd");
+  EXPECT_EQ(protection(never, rules).text(), "oom_score_adj -1000");
 }
 
 TEST(MemoryVictim, ConfiguredNamesPathsAndUnitsAreProtected) {
@@ -68,7 +68,7 @@ TEST(MemoryVictim, ConfiguredNamesPathsAndUnitsAreProtected) {
   ASSERT_TRUE(v);
   // "mediamtx.service.d" is another name, not the protected unit.
   EXPECT_EQ(v->process.pid, 13);
-  EXPECT_EQ(protection(table[1], rules).why, "protected unit mediamtx.service");
+  EXPECT_EQ(protection(table[1], rules).text(), "protected unit mediamtx.service");
 }
 
 TEST(MemoryVictim, ScopeLimitsTheChoiceToACgroup) {
@@ -80,7 +80,7 @@ TEST(MemoryVictim, ScopeLimitsTheChoiceToACgroup) {
   auto v = choose_victim(table, rules, VictimOrder::largest);
   ASSERT_TRUE(v);
   EXPECT_EQ(v->process.pid, 11);
-  EXPECT_EQ(protection(table[0], rules).why, "outside /lifeline-test");
+  EXPECT_EQ(protection(table[0], rules).text(), "outside /lifeline-test");
 }
 
 TEST(MemoryVictim, FastestGrowingWinsInFastestOrder) {
