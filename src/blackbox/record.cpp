@@ -1,6 +1,8 @@
 #include "blackbox/record.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <string_view>
 #include <utility>
 
 #include "blackbox/crc32c.hpp"
@@ -94,32 +96,68 @@ std::uint32_t load_u32(std::span<const std::uint8_t> bytes, std::size_t at) {
          (static_cast<std::uint32_t>(bytes[at + 3]) << 24);
 }
 
-void encode_payload(const Record& record, std::vector<std::uint8_t>& out) {
+// One field list or the other, read the same way by encode_payload().
+std::size_t field_count(const std::vector<EventField>& fields) {
+  return fields.size();
+}
+std::string_view field_key(const std::vector<EventField>& fields, std::size_t i) {
+  return fields[i].key;
+}
+std::string_view field_value(const std::vector<EventField>& fields, std::size_t i) {
+  return fields[i].value;
+}
+std::size_t field_count(const KeptEvent& event) {
+  return event.field_count();
+}
+std::string_view field_key(const KeptEvent& event, std::size_t i) {
+  return event.key(i);
+}
+std::string_view field_value(const KeptEvent& event, std::size_t i) {
+  return event.value(i);
+}
+
+// What a payload holds besides the event's fields, whichever type the event is.
+struct PayloadHead {
+  std::uint64_t seq;
+  std::int64_t realtime_us;
+  std::int64_t monotonic_us;
+  BootId boot_id;  // 16 bytes: copied, so the struct holds no reference
+  EventKind kind;
+  std::optional<Fault> fault;
+  Severity severity;
+  std::string_view message;
+};
+
+// The one payload encoder, for an Event and a KeptEvent alike. `fields` is an Event's
+// vector<EventField> or a KeptEvent's; field_key()/field_value() read either without
+// copying. Appends to `out` with push_back/insert only: no allocation within capacity.
+template <typename Fields>
+void encode_payload(const PayloadHead& head, const Fields& fields, std::vector<std::uint8_t>& out) {
   ByteWriter writer(out);
   const std::size_t start = out.size();
   writer.put(kFormatVersion);
-  writer.put(record.seq);
-  writer.put(static_cast<std::uint64_t>(record.realtime_us));
-  writer.put(static_cast<std::uint64_t>(record.monotonic_us));
-  writer.put_bytes(std::span<const std::uint8_t>(record.boot_id));
-  writer.put(static_cast<std::uint16_t>(record.event.kind));
-  writer.put(record.event.fault ? fault_code(*record.event.fault) : std::uint16_t{0});
-  writer.put(static_cast<std::uint8_t>(record.event.severity));
-  const std::string_view message = truncate_utf8(record.event.message, kMaxMessageBytes);
+  writer.put(head.seq);
+  writer.put(static_cast<std::uint64_t>(head.realtime_us));
+  writer.put(static_cast<std::uint64_t>(head.monotonic_us));
+  writer.put_bytes(std::span<const std::uint8_t>(head.boot_id));
+  writer.put(static_cast<std::uint16_t>(head.kind));
+  writer.put(head.fault ? fault_code(*head.fault) : std::uint16_t{0});
+  writer.put(static_cast<std::uint8_t>(head.severity));
+  const std::string_view message = truncate_utf8(head.message, kMaxMessageBytes);
   writer.put(static_cast<std::uint16_t>(message.size()));
   writer.put_bytes(message);
 
   const std::size_t count_at = out.size();
   writer.put(std::uint8_t{0});  // patched below, once we know how many fields fit
   std::uint8_t count = 0;
-  for (const EventField& field : record.event.fields) {
+  for (std::size_t i = 0; i < field_count(fields); ++i) {
     if (count == kMaxFields) break;
-    const std::string_view key = truncate_utf8(field.key, kMaxKeyBytes);
+    const std::string_view key = truncate_utf8(field_key(fields, i), kMaxKeyBytes);
     const std::size_t used = out.size() - start;
     const std::size_t overhead = 1 + key.size() + 2;
     if (used + overhead > kMaxPayloadBytes) break;
     const std::size_t room = std::min(kMaxValueBytes, kMaxPayloadBytes - used - overhead);
-    const std::string_view value = truncate_utf8(field.value, room);
+    const std::string_view value = truncate_utf8(field_value(fields, i), room);
     writer.put(static_cast<std::uint8_t>(key.size()));
     writer.put_bytes(key);
     writer.put(static_cast<std::uint16_t>(value.size()));
@@ -127,6 +165,24 @@ void encode_payload(const Record& record, std::vector<std::uint8_t>& out) {
     ++count;
   }
   out[count_at] = count;
+}
+
+// Writes the frame header in front of a payload, then fills in its length and checksum.
+template <typename Fields>
+void encode_frame_into(const PayloadHead& head, const Fields& fields,
+                       std::vector<std::uint8_t>& frame) {
+  ByteWriter writer(frame);
+  writer.put(kFrameMagic);
+  writer.put(std::uint32_t{0});  // length and checksum, once the payload is known
+  writer.put(std::uint32_t{0});
+  encode_payload(head, fields, frame);
+
+  const auto length = static_cast<std::uint32_t>(frame.size() - kFrameHeaderBytes);
+  for (std::size_t i = 0; i < 4; ++i) frame[4 + i] = static_cast<std::uint8_t>(length >> (8 * i));
+  const std::span<const std::uint8_t> covered(frame.data() + 4, frame.size() - 4);
+  std::uint32_t crc = crc32c(covered.first(4));
+  crc = crc32c(covered.subspan(8), crc);  // skip the checksum's own 4 bytes
+  for (std::size_t i = 0; i < 4; ++i) frame[8 + i] = static_cast<std::uint8_t>(crc >> (8 * i));
 }
 
 // Fills `record` from a checksum-verified payload; false if it is not valid version 1.
@@ -190,19 +246,19 @@ int hex_digit(char c) {
 std::vector<std::uint8_t> encode_frame(const Record& record) {
   std::vector<std::uint8_t> frame;
   frame.reserve(256);
-  ByteWriter writer(frame);
-  writer.put(kFrameMagic);
-  writer.put(std::uint32_t{0});  // length and checksum, once the payload is known
-  writer.put(std::uint32_t{0});
-  encode_payload(record, frame);
-
-  const auto length = static_cast<std::uint32_t>(frame.size() - kFrameHeaderBytes);
-  for (std::size_t i = 0; i < 4; ++i) frame[4 + i] = static_cast<std::uint8_t>(length >> (8 * i));
-  const std::span<const std::uint8_t> covered(frame.data() + 4, frame.size() - 4);
-  std::uint32_t crc = crc32c(covered.first(4));
-  crc = crc32c(covered.subspan(8), crc);  // skip the checksum's own 4 bytes
-  for (std::size_t i = 0; i < 4; ++i) frame[8 + i] = static_cast<std::uint8_t>(crc >> (8 * i));
+  const Event& event = record.event;
+  encode_frame_into({record.seq, record.realtime_us, record.monotonic_us, record.boot_id,
+                     event.kind, event.fault, event.severity, event.message},
+                    event.fields, frame);
   return frame;
+}
+
+void encode_frame(const Stamp& stamp, const KeptEvent& event, std::vector<std::uint8_t>& frame) {
+  frame.clear();
+  if (frame.capacity() < kMaxFrameBytes) frame.reserve(kMaxFrameBytes);  // not on the kept path
+  encode_frame_into({stamp.seq, stamp.realtime_us, stamp.monotonic_us, stamp.boot_id, event.kind(),
+                     event.fault(), event.severity(), event.message_text()},
+                    event, frame);
 }
 
 Decoded decode_frame(std::span<const std::uint8_t> bytes) {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "fault/event.hpp"
+#include "fault/kept_event.hpp"
 
 namespace lifeline::blackbox {
 
@@ -35,6 +36,22 @@ struct Record {
   BootId boot_id{};               // /proc/sys/kernel/random/boot_id
   Event event;
   bool operator==(const Record&) const = default;
+};
+
+// A record's seq, times and boot: everything in a frame but the event.
+struct Stamp {
+  std::uint64_t seq = 0;  // assigned by the Store
+  std::int64_t realtime_us = 0;
+  std::int64_t monotonic_us = 0;
+  BootId boot_id{};
+};
+
+// A record whose event is a KeptEvent: the memory guard's, written before a kill. Copying
+// it and encoding it allocate nothing (docs/blackbox.md, "Kept records"). On disk it is an
+// ordinary frame: read back, it is the Record with `event = event.to_event()`.
+struct KeptRecord {
+  Stamp stamp;  // stamp.seq is ignored by the Store, as Record::seq is
+  KeptEvent event;
 };
 
 inline constexpr std::uint32_t kFrameMagic = 0x58424C4CU;  // "LLBX" read as u32 LE
@@ -61,6 +78,11 @@ inline constexpr std::size_t kMaxFrameBytes = kFrameHeaderBytes + kMaxPayloadByt
 inline constexpr std::string_view kUnknownFaultField = "unknown_fault_code";
 
 std::vector<std::uint8_t> encode_frame(const Record& record);
+// The same frame encode_frame() makes of the Record with `stamp`'s seq, times and boot and
+// `event = event.to_event()`, written into `frame` (cleared first). With frame.capacity()
+// >= kMaxFrameBytes (every frame fits in that), nothing is allocated; a smaller buffer is
+// grown once.
+void encode_frame(const Stamp& stamp, const KeptEvent& event, std::vector<std::uint8_t>& frame);
 
 enum class DecodeStatus {
   ok,         // `record` holds the frame's record; `consumed` is the frame's size
