@@ -49,7 +49,9 @@ std::optional<std::uint64_t> highest_seq(const std::vector<Record>& records) {
 }  // namespace
 
 Store::Store(std::string dir, StoreLimits limits, int dir_fd)
-    : dir_(std::move(dir)), limits_(limits), dir_fd_(dir_fd) {}
+    : dir_(std::move(dir)), limits_(limits), dir_fd_(dir_fd) {
+  kept_frame_.reserve(kMaxFrameBytes);
+}
 
 Store::~Store() {
   if (fd_ >= 0) ::close(fd_);
@@ -190,9 +192,22 @@ Status Store::write_frame(std::span<const std::uint8_t> frame) {
 
 Expected<std::uint64_t> Store::append(Record record, bool durable) {
   record.seq = next_seq_;
-  const std::vector<std::uint8_t> frame = encode_frame(record);
+  return append_frame(encode_frame(record), durable);
+}
+
+Expected<std::uint64_t> Store::append(const KeptRecord& record, bool durable) {
+  // The slot stays the caller's; only the frame carries the seq.
+  Stamp stamp = record.stamp;
+  stamp.seq = next_seq_;
+  encode_frame(stamp, record.event, kept_frame_);
+  return append_frame(kept_frame_, durable);
+}
+
+Expected<std::uint64_t> Store::append_frame(std::span<const std::uint8_t> frame, bool durable) {
+  const std::uint64_t seq = next_seq_;
   std::optional<Error> housekeeping;
   if (fd_ < 0 || (size_ > 0 && size_ + frame.size() > limits_.segment_bytes)) {
+    // Rare (once per segment), and the one place a kept append allocates.
     if (auto started = start_segment(housekeeping); !started) return started.error();
   }
   if (auto written = write_frame(frame); !written) return written.error();
@@ -202,7 +217,7 @@ Expected<std::uint64_t> Store::append(Record record, bool durable) {
     return errno_error("cannot sync black box segment " + path_);
   }
   if (housekeeping) return *housekeeping;
-  return record.seq;
+  return seq;
 }
 
 Status Store::sync() {

@@ -44,6 +44,10 @@ class Store {
   // not used. An error that comes after the write (fdatasync, deleting an old segment,
   // syncing the directory) is returned too, but the record is in the file and its seq used.
   Expected<std::uint64_t> append(Record record, bool durable);
+  // The same for a kept record (record.seq is ignored), without allocating: the frame is
+  // encoded into a buffer reserved when the Store opened. Only a rotation to a new segment
+  // allocates (the new path and the directory listing), once per segment_bytes.
+  Expected<std::uint64_t> append(const KeptRecord& record, bool durable);
 
   // Makes every record appended so far durable.
   Status sync();
@@ -63,6 +67,8 @@ class Store {
   std::optional<Error> remove_old_segments();
   Status sync_dir();
   Status write_frame(std::span<const std::uint8_t> frame);
+  // Writes a frame already encoded with seq next_seq_: rotation, write, optional sync.
+  Expected<std::uint64_t> append_frame(std::span<const std::uint8_t> frame, bool durable);
 
   std::string dir_;
   StoreLimits limits_;
@@ -72,6 +78,7 @@ class Store {
   std::uint64_t size_ = 0;
   std::uint64_t next_seq_ = 1;
   std::uint64_t recovered_tail_bytes_ = 0;
+  std::vector<std::uint8_t> kept_frame_;  // capacity kMaxFrameBytes, for append(KeptRecord)
 };
 
 }  // namespace lifeline::blackbox
