@@ -22,7 +22,9 @@ constexpr std::size_t kWriterHeapWarm = std::size_t{4} * kMaxFrameBytes;
 }  // namespace
 
 AsyncWriter::AsyncWriter(std::unique_ptr<Store> store, std::size_t capacity)
-    : store_(std::move(store)), ring_(std::max<std::size_t>(capacity, 1)) {
+    : store_(std::move(store)),
+      ring_(std::max<std::size_t>(capacity, 1)),
+      kept_slots_(std::make_unique<std::array<KeptRecord, kKeptSlots>>()) {
   batch_.reserve(ring_.size());
   settle_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);  // -1: waiters fall back to deadlines
   thread_running_ = true;
@@ -48,22 +50,52 @@ AsyncWriter::~AsyncWriter() {
   if (settle_fd_ >= 0) ::close(settle_fd_);
 }
 
+void AsyncWriter::note_drop(std::int64_t realtime_us, std::int64_t monotonic_us,
+                            const BootId& boot_id, bool durable) {
+  if (pending_drops_.count == 0) {
+    pending_drops_.first.realtime_us = realtime_us;
+    pending_drops_.first.monotonic_us = monotonic_us;
+    pending_drops_.first.boot_id = boot_id;
+  }
+  ++pending_drops_.count;
+  pending_drops_.any_durable = pending_drops_.any_durable || durable;
+  ++dropped_;
+}
+
 bool AsyncWriter::submit(Record record, bool durable) {
   std::unique_lock lock(mutex_);
   if (!thread_running_ || count_ == ring_.size()) {
-    if (pending_drops_.count == 0) {
-      pending_drops_.first.realtime_us = record.realtime_us;
-      pending_drops_.first.monotonic_us = record.monotonic_us;
-      pending_drops_.first.boot_id = record.boot_id;
-    }
-    ++pending_drops_.count;
-    pending_drops_.any_durable = pending_drops_.any_durable || durable;
-    ++dropped_;
+    note_drop(record.realtime_us, record.monotonic_us, record.boot_id, durable);
     return false;
   }
   Entry& slot = ring_[(head_ + count_) % ring_.size()];
   slot.record = std::move(record);
   slot.durable = durable;
+  slot.kept = -1;
+  ++count_;
+  ++accepted_;
+  lock.unlock();
+  work_ready_.notify_one();
+  return true;
+}
+
+bool AsyncWriter::submit_kept(std::int64_t realtime_us, std::int64_t monotonic_us,
+                              const BootId& boot_id, const KeptEvent& event, bool durable) {
+  std::unique_lock lock(mutex_);
+  const auto* free_slot = std::find(kept_busy_.begin(), kept_busy_.end(), false);
+  if (!thread_running_ || count_ == ring_.size() || free_slot == kept_busy_.end()) {
+    note_drop(realtime_us, monotonic_us, boot_id, durable);
+    return false;
+  }
+  const auto index = static_cast<std::size_t>(free_slot - kept_busy_.begin());
+  KeptRecord& kept = (*kept_slots_)[index];
+  kept.stamp = Stamp{0, realtime_us, monotonic_us, boot_id};
+  kept.event = event;  // fixed-size arrays: a copy, no allocation
+  kept_busy_[index] = true;
+  // The ring entry's Record was moved out when the thread last took it: nothing to free.
+  Entry& entry = ring_[(head_ + count_) % ring_.size()];
+  entry.durable = durable;
+  entry.kept = static_cast<int>(index);
   ++count_;
   ++accepted_;
   lock.unlock();
@@ -143,14 +175,19 @@ void AsyncWriter::run() {
       std::uint64_t failed = 0;
       std::optional<Error> error;
       bool sync_needed = false;
-      const auto write = [&](Record record, bool counted) {
-        auto appended = store_->append(std::move(record), false);
+      const auto tally = [&](const Expected<std::uint64_t>& appended, bool counted) {
         if (!appended) error = appended.error();
         if (counted) ++(appended ? written : failed);
       };
       for (Entry& entry : batch_) {
         sync_needed = sync_needed || entry.durable;
-        write(std::move(entry.record), true);
+        if (entry.kept >= 0) {
+          // Slots are only written under the lock while not busy, and this one is busy.
+          const KeptRecord& kept = (*kept_slots_)[static_cast<std::size_t>(entry.kept)];
+          tally(store_->append(kept, false), true);
+        } else {
+          tally(store_->append(std::move(entry.record), false), true);
+        }
       }
       if (drops.count > 0) {
         Record note = drops.first;
@@ -160,15 +197,18 @@ void AsyncWriter::run() {
             std::to_string(drops.count) + " records dropped: the black box queue was full";
         note.event.fields = {{"count", std::to_string(drops.count)}};
         sync_needed = sync_needed || drops.any_durable;
-        write(std::move(note), false);
+        tally(store_->append(std::move(note), false), false);
       }
       // One fdatasync covers every durable record of the batch (group commit).
       if (sync_needed) {
         if (auto synced = store_->sync(); !synced) error = synced.error();
       }
-      batch_.clear();
 
       lock.lock();
+      for (const Entry& entry : batch_) {
+        if (entry.kept >= 0) kept_busy_[static_cast<std::size_t>(entry.kept)] = false;
+      }
+      batch_.clear();
       written_ += written;
       failed_ += failed;
       settled_ += written + failed;

@@ -2,6 +2,7 @@
 // fsyncs. A full queue drops the record rather than block, and the drop itself is recorded.
 #pragma once
 
+#include <array>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -29,6 +30,16 @@ class AsyncWriter {
   // when the queue is full. Drops are written as one records_dropped record (severity
   // warning, field "count", stamped with the first dropped record's times) in their place.
   bool submit(Record record, bool durable);
+
+  // submit() for the memory guard's kill path, allocating nothing: copies `event` into one
+  // of kKeptSlots slots made at construction and queues it in submission order with
+  // ordinary records; the thread encodes it into a preallocated frame and frees the slot
+  // once the batch is written. Counted in accepted()/settled() like submit(). False, and
+  // counted as a drop like submit()'s, when the queue is full or every slot is taken.
+  bool submit_kept(std::int64_t realtime_us, std::int64_t monotonic_us, const BootId& boot_id,
+                   const KeptEvent& event, bool durable);
+  // A kill writes two kept records (the snapshot, the kill) and waits for both to settle.
+  static constexpr std::size_t kKeptSlots = 4;
 
   // Blocks until everything submitted before the call is written and synced. For clean
   // shutdown; a caller that keeps submitting from another thread can delay it.
@@ -60,15 +71,23 @@ class AsyncWriter {
     Record first;  // times and boot of the first dropped record; event unused
   };
   struct Entry {
-    Record record;
+    Record record;  // unused (empty) when `kept` >= 0
     bool durable = false;
+    int kept = -1;  // the kept slot holding this entry's record, or -1
   };
 
+  // Counts a refused record into pending_drops_; the caller holds the lock.
+  void note_drop(std::int64_t realtime_us, std::int64_t monotonic_us, const BootId& boot_id,
+                 bool durable);
   void run();
 
   std::unique_ptr<Store> store_;
   std::vector<Entry> ring_;   // bounded queue: `count_` entries from `head_`, wrapping
   std::vector<Entry> batch_;  // the thread's working copy, same capacity, no allocation
+  // Kept slots: a slot marked busy (under the lock) belongs to the queued entry naming it
+  // until the thread has written it; only then may submit_kept() fill it again.
+  std::unique_ptr<std::array<KeptRecord, kKeptSlots>> kept_slots_;
+  std::array<bool, kKeptSlots> kept_busy_{};
 
   mutable std::mutex mutex_;
   std::condition_variable work_ready_;
