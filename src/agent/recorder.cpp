@@ -8,6 +8,7 @@
 
 #include "blackbox/async_writer.hpp"
 #include "blackbox/query.hpp"
+#include "fault/kept_event.hpp"
 
 namespace lifeline {
 
@@ -48,8 +49,8 @@ Recorder::Recorder(const hal::Clock& clock, const std::string& boot_id_hex, Reco
   if (auto id = blackbox::parse_boot_id(boot_id_hex)) boot_id_ = *id;
 }
 
-bool Recorder::is_durable(const Event& event) {
-  switch (event.kind) {
+bool Recorder::is_durable(EventKind kind, Severity severity) {
+  switch (kind) {
     case EventKind::agent_stopped:
     case EventKind::reset_recorded:
     case EventKind::lockout_entered:
@@ -61,16 +62,38 @@ bool Recorder::is_durable(const Event& event) {
     case EventKind::oom_kill_seen:
       return true;
     default:
-      return event.severity >= Severity::error;
+      return severity >= Severity::error;
   }
 }
 
+blackbox::Stamp Recorder::stamp() const {
+  return {0, micros(clock_.wall_now()), micros(clock_.now()), boot_id_};
+}
+
 void Recorder::record(Event event) {
-  blackbox::Record record;
-  record.realtime_us = micros(clock_.wall_now());
-  record.monotonic_us = micros(clock_.now());
-  record.boot_id = boot_id_;
-  record.event = std::move(event);
+  const blackbox::Stamp now = stamp();
+  blackbox::Record record{0, now.realtime_us, now.monotonic_us, now.boot_id, std::move(event)};
+  narrate(record);
+  if (sinks_.blackbox != nullptr) {
+    const bool durable = is_durable(record.event);
+    sinks_.blackbox->submit(std::move(record), durable);
+  }
+}
+
+void Recorder::record_kept(const KeptEvent& event) {
+  if (sinks_.blackbox == nullptr) return;  // narrate_kept() still reaches everything else
+  const blackbox::Stamp now = stamp();
+  sinks_.blackbox->submit_kept(now.realtime_us, now.monotonic_us, now.boot_id, event,
+                               is_durable(event.kind(), event.severity()));
+}
+
+void Recorder::narrate_kept(const KeptEvent& event) {
+  // Stamped now, when the line is printed; the black box record has the earlier time.
+  const blackbox::Stamp now = stamp();
+  narrate({0, now.realtime_us, now.monotonic_us, now.boot_id, event.to_event()});
+}
+
+void Recorder::narrate(const blackbox::Record& record) {
   if (sinks_.journal) send_to_journal(record.event);
   if (sinks_.console != nullptr) {
     std::fprintf(sinks_.console, "%s\n", blackbox::format_text(record).c_str());
@@ -78,10 +101,6 @@ void Recorder::record(Event event) {
   }
   recent_.add(record.realtime_us, record.event);
   if (listener_) listener_(record.event);
-  if (sinks_.blackbox != nullptr) {
-    const bool durable = is_durable(record.event);
-    sinks_.blackbox->submit(std::move(record), durable);
-  }
 }
 
 void Recorder::send_to_journal(const Event& event) const {
