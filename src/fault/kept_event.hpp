@@ -24,7 +24,7 @@ class KeptEvent {
   // As many fields as a black box record holds, and room for a full top-RSS snapshot
   // (top_n is at most 32 lines, each a few hundred bytes with its cgroup path).
   static constexpr std::size_t kMaxFields = 32;
-  static constexpr std::size_t kFieldTextBytes = 12 * 1024;  // keys and values together
+  static constexpr std::size_t kFieldTextBytes = std::size_t{12} * 1024;  // keys and values
 
   // Appends to the value of the field last added.
   class Value {
