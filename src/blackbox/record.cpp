@@ -246,11 +246,16 @@ int hex_digit(char c) {
 std::vector<std::uint8_t> encode_frame(const Record& record) {
   std::vector<std::uint8_t> frame;
   frame.reserve(256);
+  encode_frame(record, frame);
+  return frame;
+}
+
+void encode_frame(const Record& record, std::vector<std::uint8_t>& frame) {
+  frame.clear();
   const Event& event = record.event;
   encode_frame_into({record.seq, record.realtime_us, record.monotonic_us, record.boot_id,
                      event.kind, event.fault, event.severity, event.message},
                     event.fields, frame);
-  return frame;
 }
 
 void encode_frame(const Stamp& stamp, const KeptEvent& event, std::vector<std::uint8_t>& frame) {

@@ -78,6 +78,9 @@ inline constexpr std::size_t kMaxFrameBytes = kFrameHeaderBytes + kMaxPayloadByt
 inline constexpr std::string_view kUnknownFaultField = "unknown_fault_code";
 
 std::vector<std::uint8_t> encode_frame(const Record& record);
+// The same into `frame` (cleared first): no allocation while the frame fits its capacity,
+// which a buffer reserved to kMaxFrameBytes always does.
+void encode_frame(const Record& record, std::vector<std::uint8_t>& frame);
 // The same frame encode_frame() makes of the Record with `stamp`'s seq, times and boot and
 // `event = event.to_event()`, written into `frame` (cleared first). With frame.capacity()
 // >= kMaxFrameBytes (every frame fits in that), nothing is allocated; a smaller buffer is

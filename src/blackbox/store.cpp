@@ -50,7 +50,7 @@ std::optional<std::uint64_t> highest_seq(const std::vector<Record>& records) {
 
 Store::Store(std::string dir, StoreLimits limits, int dir_fd)
     : dir_(std::move(dir)), limits_(limits), dir_fd_(dir_fd) {
-  kept_frame_.reserve(kMaxFrameBytes);
+  frame_.reserve(kMaxFrameBytes);
 }
 
 Store::~Store() {
@@ -192,15 +192,16 @@ Status Store::write_frame(std::span<const std::uint8_t> frame) {
 
 Expected<std::uint64_t> Store::append(Record record, bool durable) {
   record.seq = next_seq_;
-  return append_frame(encode_frame(record), durable);
+  encode_frame(record, frame_);  // into the frame buffer made once: no allocation
+  return append_frame(frame_, durable);
 }
 
 Expected<std::uint64_t> Store::append(const KeptRecord& record, bool durable) {
   // The slot stays the caller's; only the frame carries the seq.
   Stamp stamp = record.stamp;
   stamp.seq = next_seq_;
-  encode_frame(stamp, record.event, kept_frame_);
-  return append_frame(kept_frame_, durable);
+  encode_frame(stamp, record.event, frame_);
+  return append_frame(frame_, durable);
 }
 
 Expected<std::uint64_t> Store::append_frame(std::span<const std::uint8_t> frame, bool durable) {

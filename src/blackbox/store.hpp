@@ -78,7 +78,9 @@ class Store {
   std::uint64_t size_ = 0;
   std::uint64_t next_seq_ = 1;
   std::uint64_t recovered_tail_bytes_ = 0;
-  std::vector<std::uint8_t> kept_frame_;  // capacity kMaxFrameBytes, for append(KeptRecord)
+  // Capacity kMaxFrameBytes, made once: every append encodes into it, none allocates
+  // (a kill waits for the records queued before its own, too).
+  std::vector<std::uint8_t> frame_;
 };
 
 }  // namespace lifeline::blackbox

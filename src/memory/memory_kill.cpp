@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <utility>
 
 #include "memory/act_reserve.hpp"
 #include "memory/memory_service.hpp"
@@ -275,12 +276,16 @@ void MemoryService::wait_for_records() {
     return;
   }
   pending_.waiting = true;
+  // Nothing a sample could decide meanwhile would be acted on (one relief at a time), and
+  // a sample allocates: the loop does nothing of the guard's but this kill until its
+  // signal. The sampling resumes at once after it.
+  sample_timer_.pause();
   record_deadline_.arm_after(config_.record_wait);
 }
 
 void MemoryService::send_kill() {
   record_deadline_.disarm();
-  pending_.waiting = false;
+  const bool waited = std::exchange(pending_.waiting, false);
   const PendingKill& kill = pending_;
   if (hooks_.before_kill) hooks_.before_kill(kill.victim, kill.reason);
   const Status killed = killer_.kill(kill.victim.pid, kill.victim.comm, kill.grace);
@@ -293,6 +298,7 @@ void MemoryService::send_kill() {
   }
   if (hooks_.after_kill) hooks_.after_kill(kill.victim, kill.reason);
   // The act is over: from here on allocating is fine.
+  if (waited && sample_timer_.active()) sample_timer_.resume_now();
   sink_.narrate_kept(snapshot_event_);
   sink_.narrate_kept(kill_event_);
   const ProcessInfo& v = kill.victim;

@@ -301,9 +301,11 @@ void MemoryService::update_sampling_rate() {
 }
 
 void MemoryService::on_pressure(std::string_view /*kind*/) {
-  // The kernel says tasks are stalling: look now rather than at the next tick.
+  // The kernel says tasks are stalling: look now rather than at the next tick (unless a
+  // kill is already on its way: its signal comes first, and the sampling after it).
   last_pressure_ = loop_.now();
   pressure_seen_ = true;
+  if (pending_.waiting) return;
   sample_trigger_ = "psi";
   sample();
   sample_trigger_ = "timer";

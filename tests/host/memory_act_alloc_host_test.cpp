@@ -14,6 +14,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <optional>
 #include <regex>
 #include <sstream>
@@ -49,6 +50,18 @@ std::string short_meminfo(int percent) {
   const auto available = std::stoull(total[1].str()) * static_cast<unsigned>(percent) / 100;
   return std::regex_replace(real, std::regex(R"(MemAvailable:\s+\d+ kB)"),
                             "MemAvailable:   " + std::to_string(available) + " kB");
+}
+
+// A /proc at `dir`/proc whose meminfo says 3% is available, its PID entries the real
+// ones of `pids`: the box looks short of memory, and the processes scanned are real.
+std::string short_proc(const TempDir& dir, std::initializer_list<pid_t> pids) {
+  const std::string proc = dir.file("proc");
+  fs::create_directories(proc);
+  std::ofstream(proc + "/meminfo") << short_meminfo(3);
+  for (pid_t pid : pids) {
+    fs::create_directory_symlink("/proc/" + std::to_string(pid), proc + "/" + std::to_string(pid));
+  }
+  return proc;
 }
 
 // One guard, its loop, a Recorder and a black box in `dir`, run until its first kill's
@@ -153,14 +166,9 @@ TEST(MemoryActAllocHost, TheBoxsKillPathAllocatesNothing) {
   // The victim: a real process with some memory of its own.
   Hog hog("", "act-victim", 32, 0);
   ASSERT_TRUE(hog.ready());
-  const std::string proc = dir.file("proc");
-  ASSERT_TRUE(fs::create_directories(proc));
-  std::ofstream(proc + "/meminfo") << short_meminfo(3);
   // The processes the scan sees: the victim, this process (lifeline itself: protected) and
-  // PID 1 (protected), each the real /proc entry.
-  for (pid_t pid : {hog.pid(), ::getpid(), pid_t{1}}) {
-    fs::create_directory_symlink("/proc/" + std::to_string(pid), proc + "/" + std::to_string(pid));
-  }
+  // PID 1 (protected).
+  const std::string proc = short_proc(dir, {hog.pid(), ::getpid(), pid_t{1}});
   memory::MemoryPaths paths;
   paths.proc = proc;
 
@@ -212,11 +220,7 @@ TEST(MemoryActAllocHost, TheCounterSeesAKillPathThatAllocates) {
   TempDir dir;
   Hog hog("", "act-victim", 16, 0);
   ASSERT_TRUE(hog.ready());
-  const std::string proc = dir.file("proc");
-  ASSERT_TRUE(fs::create_directories(proc));
-  std::ofstream(proc + "/meminfo") << short_meminfo(3);
-  fs::create_directory_symlink("/proc/" + std::to_string(hog.pid()),
-                               proc + "/" + std::to_string(hog.pid()));
+  const std::string proc = short_proc(dir, {hog.pid()});
   auto loop = EventLoop::create();
   ASSERT_TRUE(loop);
   PlainSink sink;  // record_kept() falls back to record(to_event()): allocates
