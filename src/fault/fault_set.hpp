@@ -20,6 +20,9 @@ struct ActiveFault {
 class FaultSet {
  public:
   FaultSet(EventSink& sink, const hal::Clock& clock) : sink_(sink), clock_(clock) {}
+  // The clock its records are stamped with; the actions that stamp their own times (the
+  // motor stop) read the same one, so a test's fake clock moves them all.
+  [[nodiscard]] const hal::Clock& clock() const { return clock_; }
   // Returns true when this call raised it (it was not active).
   bool raise(Fault fault, const std::string& detail, std::vector<EventField> fields = {});
   bool clear(Fault fault, const std::string& detail);

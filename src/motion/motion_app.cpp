@@ -2,7 +2,6 @@
 // monitors' callbacks, recorded and folded into one AppHealth for the policy. A callback
 // that may stop the motors evaluates first and records after.
 #include "motion/motion_service.hpp"
-#include "util/realtime.hpp"
 
 namespace lifeline::motion {
 
@@ -74,7 +73,7 @@ void MotionService::on_unit(const UnitState& state, const std::vector<UnitChange
 }
 
 void MotionService::on_lease(const LeaseEvent& event) {
-  const Detection detection{realtime_now_us(), loop_.woke_realtime_us()};
+  const Detection detection{hal::wall_us(faults_.clock()), loop_.woke_realtime_us()};
   if (event.kind == LeaseEvent::Kind::rejected) {
     sink_.record(Event{EventKind::app_state_changed,
                        std::nullopt,
@@ -87,7 +86,7 @@ void MotionService::on_lease(const LeaseEvent& event) {
 }
 
 void MotionService::on_probe(const ProbeResult& result) {
-  const Detection detection{realtime_now_us(), loop_.woke_realtime_us()};
+  const Detection detection{hal::wall_us(faults_.clock()), loop_.woke_realtime_us()};
   const bool was_ok = probe_ok_;
   // Healthy again only after a success; tripped after N consecutive failures.
   if (result.ok) probe_ok_ = true;

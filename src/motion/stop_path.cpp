@@ -2,8 +2,6 @@
 
 #include <cerrno>
 
-#include "util/realtime.hpp"
-
 namespace lifeline::motion {
 
 namespace {
@@ -93,11 +91,12 @@ void StopPath::stop() noexcept {
   // only then anything that may allocate (fault records happen in the callers). The
   // stamps are plain clock reads into a member; the record formats them later.
   const bool stamp = !stamped_;
-  if (write_frame(settings_.stop_frame) && stamp) stamps_.frames_written_us = realtime_now_us();
+  if (write_frame(settings_.stop_frame) && stamp)
+    stamps_.frames_written_us = hal::wall_us(faults_.clock());
   if (settings_.category == 1 && enable_ != nullptr && enable_->get()) {
     cat1_timer_.arm_after(us(settings_.cat1_delay));
   } else if (drop_enable() && stamp) {
-    stamps_.enable_low_us = realtime_now_us();
+    stamps_.enable_low_us = hal::wall_us(faults_.clock());
   }
   stamped_ = true;
   counters_.stops += 1;

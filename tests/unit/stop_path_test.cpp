@@ -204,6 +204,35 @@ TEST(StopPath, StampsTheFrameThenTheLineOnceUntilTaken) {
   EXPECT_EQ(again.enable_low_us, 0);
 }
 
+// The stamps come from the clock the records use (the FaultSet's): a fake one moves them.
+TEST(StopPath, StampsAreReadFromTheRecordsClock) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("lifeline-stop-path-clock-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto loop = EventLoop::create();
+  ASSERT_TRUE(loop);
+  hal::FakeClock clock;
+  NullSink sink;
+  FaultSet faults(sink, clock);
+  StopPathSettings settings;
+  settings.stop_frame = {0x80, 0x00, 0x00, 0x00};
+  settings.arm_frame = {0x80, 0x0E, 0x05, 0x13};
+  auto line = hal::SimOutputLine::open(dir.string(), "motor_enable", clock, false);
+  ASSERT_TRUE(line);
+  StopPath path(**loop, faults, settings,
+                std::make_unique<hal::SimSerialLink>((dir / "uart").string()), std::move(*line));
+  ASSERT_TRUE(path.prepare().ok());
+  path.take_stamps();
+  path.arm();
+  clock.advance(std::chrono::seconds(5));
+  path.stop();
+  const StopStamps stamps = path.take_stamps();
+  EXPECT_EQ(stamps.frames_written_us, hal::wall_us(clock));
+  EXPECT_EQ(stamps.enable_low_us, hal::wall_us(clock));
+  EXPECT_EQ(hal::wall_us(clock), 1'700'000'005'000'000);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(StopPath, CategoryOneStampsTheFrameButNotTheDeferredLine) {
   Fixture f(1);
   f.stop_path->arm();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 
 namespace lifeline::hal {
 
@@ -15,6 +16,13 @@ class Clock {
   [[nodiscard]] virtual MonoTime now() const = 0;
   [[nodiscard]] virtual WallTime wall_now() const = 0;
 };
+
+// A wall time as microseconds since the Unix epoch (the black box's realtime_us): a plain
+// read, no allocation, for stamps taken on the stop path.
+[[nodiscard]] inline std::int64_t wall_us(const Clock& clock) noexcept {
+  return std::chrono::duration_cast<std::chrono::microseconds>(clock.wall_now().time_since_epoch())
+      .count();
+}
 
 // Reads the kernel clocks.
 class SystemClock final : public Clock {
