@@ -23,7 +23,7 @@ KeptEvent::Value KeptEvent::field(std::string_view key) {
     last_dropped_ = true;
     return Value(*this);
   }
-  std::memcpy(text_.data() + used_, key.data(), key.size());
+  if (!key.empty()) std::memcpy(text_.data() + used_, key.data(), key.size());
   Span& span = spans_[count_++];
   span.key_at = static_cast<std::uint16_t>(used_);
   span.key_size = static_cast<std::uint16_t>(key.size());
@@ -37,7 +37,7 @@ KeptEvent::Value KeptEvent::field(std::string_view key) {
 void KeptEvent::append_value(std::string_view text) {
   if (last_dropped_ || count_ == 0) return;
   const std::size_t take = std::min(text.size(), kFieldTextBytes - used_);
-  std::memcpy(text_.data() + used_, text.data(), take);
+  if (take > 0) std::memcpy(text_.data() + used_, text.data(), take);
   used_ += take;
   spans_[count_ - 1].value_size = static_cast<std::uint16_t>(spans_[count_ - 1].value_size + take);
   truncated_ = truncated_ || take < text.size();

@@ -152,29 +152,22 @@ std::span<ScanRow> ProcessScanner::scan_cgroup(const std::string& cgroup_dir, ha
   procs << "/cgroup.procs";
   const int fd = ::open(procs.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return {};
-  // Read in pieces (read_row() uses text_): a line cut at a piece's end is carried over
-  // to the next read.
-  std::array<char, 512> chunk{};
-  std::size_t carried = 0;
+  // Read in pieces (read_row() uses text_), split into PIDs as they come.
+  const auto visit = [this](pid_t pid) {
+    if (auto row = read_row(pid)) {
+      note_growth(*row);
+      keep(*row);
+    }
+  };
+  std::array<char, 512> piece{};
+  PidLines lines;
   for (;;) {
-    const ssize_t n = ::read(fd, chunk.data() + carried, chunk.size() - carried);
+    const ssize_t n = ::read(fd, piece.data(), piece.size());
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    const std::string_view text(chunk.data(), carried + static_cast<std::size_t>(n));
-    std::size_t at = 0;
-    for (std::size_t nl = text.find('\n'); nl != std::string_view::npos; nl = text.find('\n', at)) {
-      if (auto pid = parse_pid(text.substr(at, nl - at))) {
-        if (auto row = read_row(*pid)) {
-          note_growth(*row);
-          keep(*row);
-        }
-      }
-      at = nl + 1;
-    }
-    carried = text.size() - at;
-    std::memmove(chunk.data(), chunk.data() + at, carried);
-    if (carried == chunk.size()) carried = 0;  // no PID is that long: skip the junk
+    lines.feed(std::string_view(piece.data(), static_cast<std::size_t>(n)), visit);
   }
+  lines.finish(visit);
   ::close(fd);
   remember(now, false);
   return {rows_.data(), used_};

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -26,6 +27,48 @@ void for_each_pid(const std::string& proc_root, const std::function<void(pid_t)>
 // the previous call stopped; 0 at the end of the directory. `buffer` holds the raw
 // entries (getdents64); 8 KiB takes a few hundred at a time.
 std::size_t next_pids(int proc_dir_fd, std::span<char> buffer, std::span<pid_t> pids);
+
+// Splits text that arrives in pieces (cgroup.procs read a buffer at a time) into lines of
+// PIDs, without allocating: a line cut at a piece's end is carried in a fixed buffer until
+// its newline comes; a line too long to be a PID is skipped whole, and a line that is not
+// a PID is skipped.
+class PidLines {
+ public:
+  template <typename Visit>
+  void feed(std::string_view piece, Visit&& visit) {
+    while (!piece.empty()) {
+      const std::size_t nl = piece.find('\n');
+      const std::string_view part = piece.substr(0, nl);
+      const bool ends = nl != std::string_view::npos;
+      piece = ends ? piece.substr(nl + 1) : std::string_view{};
+      if (!skipping_ && carried_ + part.size() <= carry_.size()) {
+        part.copy(carry_.data() + carried_, part.size());
+        carried_ += part.size();
+      } else {
+        skipping_ = true;  // longer than any PID
+      }
+      if (ends) end_line(visit);
+    }
+  }
+  // The last line, when the text did not end with a newline.
+  template <typename Visit>
+  void finish(Visit&& visit) {
+    if (carried_ > 0 || skipping_) end_line(visit);
+  }
+
+ private:
+  template <typename Visit>
+  void end_line(Visit& visit) {
+    if (!skipping_) {
+      if (auto pid = parse_pid(std::string_view(carry_.data(), carried_))) visit(*pid);
+    }
+    carried_ = 0;
+    skipping_ = false;
+  }
+  std::array<char, 24> carry_{};
+  std::size_t carried_ = 0;
+  bool skipping_ = false;
+};
 
 // The whole file, or "" when it is missing or unreadable (a process that just exited).
 std::string read_file_or_empty(const std::string& path, std::size_t max_bytes = 4096);

@@ -73,3 +73,19 @@ TEST(KeptEvent, TheCounterSeesAnAllocation) {  // the test above could not pass 
 
 }  // namespace
 }  // namespace lifeline
+
+namespace lifeline {
+namespace {
+
+TEST(KeptEvent, AnEmptyKeyOrValueIsAField) {  // found by fuzz_kept_event (memcpy from null)
+  KeptEvent kept(EventKind::memory_relief, std::nullopt, Severity::info);
+  kept.field(std::string_view{}) << std::string_view{};
+  kept.field("k", std::string_view{});
+  ASSERT_EQ(kept.field_count(), 2U);
+  EXPECT_EQ(kept.key(0), "");
+  EXPECT_EQ(kept.value(1), "");
+  EXPECT_FALSE(kept.truncated());
+}
+
+}  // namespace
+}  // namespace lifeline

@@ -7,11 +7,13 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "alloc/alloc_counter.hpp"
 #include "config_test_support.hpp"
 #include "memory/process_scan.hpp"
 #include "memory/victim.hpp"
+#include "util/proc.hpp"
 
 namespace lifeline::memory {
 namespace {
@@ -189,3 +191,35 @@ TEST(MemoryProcessScan, ScanningAndDescribingAllocateNothing) {
 
 }  // namespace
 }  // namespace lifeline::memory
+
+namespace lifeline {
+namespace {
+
+std::vector<pid_t> split_in_pieces(std::string_view text, std::size_t piece) {
+  std::vector<pid_t> pids;
+  PidLines lines;
+  const auto visit = [&](pid_t pid) { pids.push_back(pid); };
+  for (std::size_t at = 0; at < text.size(); at += piece) lines.feed(text.substr(at, piece), visit);
+  lines.finish(visit);
+  return pids;
+}
+
+TEST(PidLines, APidCutAtAnyPointIsReadWhole) {
+  const std::string text = "12\n3456\n789012\n4194304\n";
+  const std::vector<pid_t> whole{12, 3456, 789012, 4194304};
+  for (std::size_t piece = 1; piece <= text.size(); ++piece) {
+    EXPECT_EQ(split_in_pieces(text, piece), whole) << "pieces of " << piece;
+  }
+}
+
+TEST(PidLines, JunkAndOverlongLinesAreSkippedWhole) {
+  // A line longer than any PID whose tail alone would read as one ("...99"), a word, an
+  // empty line, zero, and a last line without its newline.
+  const std::string text = std::string(100, '9') + "\nfoo\n\n0\n77\n-5\n88";
+  for (std::size_t piece : {1U, 7U, 64U, 1000U}) {
+    EXPECT_EQ(split_in_pieces(text, piece), (std::vector<pid_t>{77, 88})) << "pieces of " << piece;
+  }
+}
+
+}  // namespace
+}  // namespace lifeline
