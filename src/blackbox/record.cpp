@@ -260,7 +260,6 @@ void encode_frame(const Record& record, std::vector<std::uint8_t>& frame) {
 
 void encode_frame(const Stamp& stamp, const KeptEvent& event, std::vector<std::uint8_t>& frame) {
   frame.clear();
-  if (frame.capacity() < kMaxFrameBytes) frame.reserve(kMaxFrameBytes);  // not on the kept path
   encode_frame_into({stamp.seq, stamp.realtime_us, stamp.monotonic_us, stamp.boot_id, event.kind(),
                      event.fault(), event.severity(), event.message_text()},
                     event, frame);

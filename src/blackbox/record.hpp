@@ -82,9 +82,8 @@ std::vector<std::uint8_t> encode_frame(const Record& record);
 // which a buffer reserved to kMaxFrameBytes always does.
 void encode_frame(const Record& record, std::vector<std::uint8_t>& frame);
 // The same frame encode_frame() makes of the Record with `stamp`'s seq, times and boot and
-// `event = event.to_event()`, written into `frame` (cleared first). With frame.capacity()
-// >= kMaxFrameBytes (every frame fits in that), nothing is allocated; a smaller buffer is
-// grown once.
+// `event = event.to_event()`, written into `frame` (cleared first), without allocating
+// in the same way.
 void encode_frame(const Stamp& stamp, const KeptEvent& event, std::vector<std::uint8_t>& frame);
 
 enum class DecodeStatus {

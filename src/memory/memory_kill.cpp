@@ -13,8 +13,6 @@
 
 #include "memory/act_reserve.hpp"
 #include "memory/memory_service.hpp"
-#include "memory/proc_text.hpp"
-#include "util/files.hpp"
 
 namespace lifeline::memory {
 
@@ -35,7 +33,6 @@ void MemoryService::prepare_kill_path() {
   order_.resize(scanner_.capacity());
   candidates_.resize(kChunk);
   top_.resize(std::max<std::size_t>(config_.top_n, 1));
-  meminfo_path_ = paths_.proc + "/meminfo";
   if (blackbox_ != nullptr && blackbox_->settle_fd() >= 0) {
     auto source = loop_.add_io("memory-record-settled", blackbox_->settle_fd(), EPOLLIN,
                                [this](std::uint32_t) {
@@ -240,24 +237,14 @@ void MemoryService::rehearse_act() {
 bool MemoryService::still_short(Domain& domain) {
   if (&domain == &domains_.front()) {
     // MemAvailable only: the trend and counters stay with the timed samples.
-    const auto n = read_into(meminfo_path_.c_str(), recheck_text_);
-    const auto info =
-        n ? parse_meminfo(std::string_view(recheck_text_.data(), *n)) : Expected<MemInfo>(Error{});
+    const auto info = read_meminfo();
     if (!info) return true;  // cannot tell: act on what was seen
     domain.reading.available_bytes = info->mem_available_kb * 1024;
   } else if (!domain.cgroup_dir.empty() && domain.limit) {
-    // The watch's usage and reclaimable cache again, against the limit last read.
-    FixedString<512> path(domain.cgroup_dir);
-    path << (domain.v2 ? "/memory.current" : "/memory.usage_in_bytes");
-    const auto n = read_into(path.c_str(), recheck_text_);
-    const auto used = n ? parse_counter(std::string_view(recheck_text_.data(), *n)) : std::nullopt;
-    if (!used) return true;
-    path.assign(domain.cgroup_dir);
-    path << "/memory.stat";
-    const auto s = read_into(path.c_str(), recheck_text_);
-    const std::uint64_t reclaimable =
-        s ? parse_inactive_file(std::string_view(recheck_text_.data(), *s)) : 0;
-    domain.used_bytes = *used > reclaimable ? *used - reclaimable : 0;
+    // The watch's working set again, against the limit last read.
+    const auto working_set = read_working_set(domain);
+    if (!working_set) return true;
+    domain.used_bytes = *working_set;
     domain.reading.available_bytes =
         watch_headroom(domain.used_bytes, *domain.limit, meminfo_.mem_available_kb * 1024);
   }

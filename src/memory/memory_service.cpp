@@ -217,10 +217,10 @@ void MemoryService::start_monitors() {
   }
 }
 
-std::optional<MemInfo> MemoryService::read_meminfo() const {
-  auto text = read_small_file(paths_.proc + "/meminfo", 16384);
-  if (!text) return std::nullopt;
-  auto info = parse_meminfo(*text);
+std::optional<MemInfo> MemoryService::read_meminfo() {
+  const auto n = read_into(meminfo_path_.c_str(), read_buffer_);
+  if (!n) return std::nullopt;
+  auto info = parse_meminfo(std::string_view(read_buffer_.data(), *n));
   if (!info) return std::nullopt;
   return *info;
 }

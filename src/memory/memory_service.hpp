@@ -162,7 +162,11 @@ class MemoryService {
   void wait_for_records();
   void send_kill();
   void fill_kill_event(const Domain& domain);
-  std::optional<MemInfo> read_meminfo() const;
+  // Both read into read_buffer_ without allocating (a kill's recheck uses them).
+  std::optional<MemInfo> read_meminfo();
+  // A cgroup watch's working set: its usage less the page cache the kernel can drop at
+  // once (inactive file); nullopt when its cgroup is not there.
+  std::optional<std::uint64_t> read_working_set(const Domain& domain);
   void on_victim_gone(const KillOutcome& outcome);
   void on_leak(Domain& domain, const LeakVerdict& verdict);
 
@@ -223,8 +227,10 @@ class MemoryService {
   std::size_t top_count_ = 0;
   KeptEvent snapshot_event_;
   KeptEvent kill_event_;
-  std::array<char, 16384> recheck_text_{};
-  std::string meminfo_path_;
+  // The small files the guard reads on the loop (meminfo, a watch's usage and
+  // memory.stat) are read into this, by the samples and by a kill's recheck alike.
+  std::array<char, 16384> read_buffer_{};
+  std::string meminfo_path_ = paths_.proc + "/meminfo";
   bool fast_ = false;
   hal::MonoTime sample_woke_{};        // when the loop woke for the sample being evaluated
   std::uint64_t faults_at_wake_ = 0;   // this thread's page faults when it woke

@@ -12,12 +12,6 @@ namespace lifeline::memory {
 
 namespace {
 
-std::optional<std::uint64_t> read_number(const std::string& path) {
-  auto text = read_small_file(path, 64);
-  if (!text) return std::nullopt;
-  return parse_counter(*text);
-}
-
 std::string seconds_text(std::chrono::milliseconds wait) {
   return std::to_string((wait.count() + 999) / 1000) + " s";
 }
@@ -86,15 +80,30 @@ std::uint64_t watch_headroom(std::uint64_t used, std::uint64_t limit,
   return std::min(system_available, limit > used ? limit - used : 0);
 }
 
+// The working set, not the usage: page cache the kernel can drop at once is not a reason
+// to kill.
+std::optional<std::uint64_t> MemoryService::read_working_set(const Domain& domain) {
+  FixedString<512> path(domain.cgroup_dir);
+  path << (domain.v2 ? "/memory.current" : "/memory.usage_in_bytes");
+  const auto n = read_into(path.c_str(), read_buffer_);
+  const auto used = n ? parse_counter(std::string_view(read_buffer_.data(), *n)) : std::nullopt;
+  if (!used) return std::nullopt;
+  path.assign(domain.cgroup_dir);
+  path << "/memory.stat";
+  const auto s = read_into(path.c_str(), read_buffer_);
+  const std::uint64_t reclaimable =
+      s ? parse_inactive_file(std::string_view(read_buffer_.data(), *s)) : 0;
+  return *used > reclaimable ? *used - reclaimable : 0;
+}
+
 void MemoryService::sample_watch(Domain& domain, hal::MonoTime now) {
   if (!domain.process.empty()) {
     sample_process_watch(domain, now);
     return;
   }
-  const std::string usage_file = domain.v2 ? "/memory.current" : "/memory.usage_in_bytes";
   const std::string limit_file = domain.v2 ? "/memory.max" : "/memory.limit_in_bytes";
-  const auto used = read_number(domain.cgroup_dir + usage_file);
-  if (!used) {
+  const auto working_set = read_working_set(domain);
+  if (!working_set) {
     domain.limit.reset();
     domain.reading = {};
     domain.psi_retry.reset();    // a new cgroup (the unit started again) is tried at once
@@ -105,10 +114,7 @@ void MemoryService::sample_watch(Domain& domain, hal::MonoTime now) {
   // A user unit's cgroup is named after it below its manager: there, it is the unit's.
   if (!domain.lookup.user.empty()) domain.lookup.confirmed = true;
   watch_pressure(domain, false);
-  // The working set: page cache the kernel can drop at once is not a reason to kill.
-  const auto stat = read_small_file(domain.cgroup_dir + "/memory.stat", 16384);
-  const std::uint64_t reclaimable = stat ? parse_inactive_file(*stat) : 0;
-  domain.used_bytes = *used > reclaimable ? *used - reclaimable : 0;
+  domain.used_bytes = *working_set;
   auto limit_text = read_small_file(domain.cgroup_dir + limit_file, 64);
   domain.limit = limit_text ? parse_memory_limit(*limit_text) : std::nullopt;
   const std::uint64_t system_available = meminfo_.mem_available_kb * 1024;

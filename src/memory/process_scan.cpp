@@ -18,21 +18,6 @@ namespace {
 
 const std::uint64_t kPageKb = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE)) / 1024;
 
-// An open directory, closed on every way out.
-class DirFd {
- public:
-  explicit DirFd(const char* path) : fd_(::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {}
-  ~DirFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  DirFd(const DirFd&) = delete;
-  DirFd& operator=(const DirFd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 std::string_view without_newline(std::string_view text) {
   if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
   return text;
@@ -129,17 +114,13 @@ std::span<ScanRow> ProcessScanner::scan(hal::MonoTime now) {
   used_ = 0;
   overflowed_ = 0;
   scan_time_ = now;
-  const DirFd dir(proc_root_.c_str());
-  if (dir.get() >= 0) {
-    while (const std::size_t n = next_pids(dir.get(), dirents_, pids_)) {
-      for (std::size_t i = 0; i < n; ++i) {
-        auto row = read_row(pids_[i]);
-        if (!row) continue;
-        note_growth(*row);
-        keep(*row);
-      }
+  // The visitor captures only `this`: std::function holds it without allocating.
+  for_each_pid(proc_root_, [this](pid_t pid) {
+    if (auto row = read_row(pid)) {
+      note_growth(*row);
+      keep(*row);
     }
-  }
+  });
   remember(now, true);
   return {rows_.data(), used_};
 }

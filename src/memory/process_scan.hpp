@@ -82,8 +82,6 @@ class ProcessScanner {
   hal::MonoTime scan_time_{};
   Path path_;
   std::array<char, 8192> text_{};  // one /proc file at a time (status is the largest)
-  std::array<char, 8192> dirents_{};
-  std::array<pid_t, 256> pids_{};
 };
 
 // Writes `value` to /proc/PID/oom_score_adj; an Error names the PID and errno.

@@ -1,10 +1,12 @@
 #include "util/proc.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -23,12 +25,14 @@ std::optional<pid_t> parse_pid(std::string_view name) {
 }
 
 void for_each_pid(const std::string& proc_root, const std::function<void(pid_t)>& visit) {
-  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(proc_root.c_str()), &::closedir);
-  if (!dir) return;
-  // readdir() is safe here: each call has its own DIR stream.
-  while (const dirent* entry = ::readdir(dir.get())) {  // NOLINT(concurrency-mt-unsafe)
-    if (auto pid = parse_pid(entry->d_name)) visit(*pid);
+  const int dir = ::open(proc_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return;
+  std::array<char, 8192> entries{};
+  std::array<pid_t, 256> pids{};
+  while (const std::size_t n = next_pids(dir, entries, pids)) {
+    for (std::size_t i = 0; i < n; ++i) visit(pids[i]);
   }
+  ::close(dir);
 }
 
 std::string read_file_or_empty(const std::string& path, std::size_t max_bytes) {

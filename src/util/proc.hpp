@@ -19,7 +19,9 @@ namespace lifeline {
 // A /proc directory entry's name as a PID; nullopt for anything else ("self", "net", ...).
 std::optional<pid_t> parse_pid(std::string_view name);
 
-// Calls `visit` with every PID directory below `proc_root` (normally "/proc").
+// Calls `visit` with every PID directory below `proc_root` (normally "/proc"). Allocates
+// nothing itself (next_pids into buffers on the stack): a visitor small enough for
+// std::function to hold in place keeps a walk allocation-free (the memory guard's scan).
 void for_each_pid(const std::string& proc_root, const std::function<void(pid_t)>& visit);
 
 // Lists PIDs below an open /proc directory without allocating (the memory guard's kill
