@@ -77,18 +77,12 @@ std::optional<VictimChoice> MemoryService::choose(const Domain& domain,
 }
 
 void MemoryService::take_snapshot(std::span<const ScanRow> rows) {
-  const auto sorted = std::span(order_).first(rows.size());
-  std::iota(sorted.begin(), sorted.end(), 0U);
-  const std::size_t keep = std::min(top_.size(), sorted.size());
-  std::partial_sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(keep),
-                    sorted.end(), [&](std::uint32_t a, std::uint32_t b) {
-                      return rows[a].rss_kb != rows[b].rss_kb ? rows[a].rss_kb > rows[b].rss_kb
-                                                              : rows[a].pid < rows[b].pid;
-                    });
+  const std::size_t keep = top_by_rss(rows, std::span(order_), top_.size());
   top_count_ = 0;
   for (std::size_t i = 0; i < keep; ++i) {
-    if (rows[sorted[i]].rss_kb == 0) break;  // kernel threads and zombies: nothing resident
-    if (scanner_.describe(rows[sorted[i]], top_[top_count_])) ++top_count_;
+    const ScanRow& row = rows[order_[i]];
+    if (row.rss_kb == 0) break;  // kernel threads and zombies: nothing resident
+    if (scanner_.describe(row, top_[top_count_])) ++top_count_;
   }
 }
 

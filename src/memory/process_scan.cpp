@@ -203,14 +203,6 @@ bool ProcessScanner::fill_details(ProcessInfo& p) {
   return true;
 }
 
-std::optional<ProcessInfo> ProcessScanner::read(pid_t pid) {
-  auto row = read_row(pid);
-  if (!row) return std::nullopt;
-  ProcessInfo p;
-  if (!describe(*row, p)) return std::nullopt;
-  return p;
-}
-
 std::vector<pid_t> ProcessScanner::find_by_comm(std::string_view name) const {
   std::vector<pid_t> found;
   for_each_pid(proc_root_, [&](pid_t pid) {

@@ -50,10 +50,6 @@ class ProcessScanner {
   // A row with its details (exe, cgroup, oom_score_adj, anon RSS, parent) in `out`; false
   // when the process is gone. Allocates nothing.
   bool describe(const ScanRow& row, ProcessInfo& out);
-  // exe, cgroup, oom_score_adj, anon RSS and parent; false when the process is gone.
-  bool fill_details(ProcessInfo& process);
-  // One process with details; nullopt when it is gone.
-  std::optional<ProcessInfo> read(pid_t pid);
   // PIDs whose comm is `name` (cheap: reads only comm).
   [[nodiscard]] std::vector<pid_t> find_by_comm(std::string_view name) const;
   // PIDs running `program`: an absolute path is matched against /proc/PID/exe (also when
@@ -67,6 +63,8 @@ class ProcessScanner {
     hal::MonoTime time{};
   };
   using Path = FixedString<384>;
+  // exe, cgroup, oom_score_adj, anon RSS and parent; false when the process is gone.
+  bool fill_details(ProcessInfo& process);
   void path_of(pid_t pid, std::string_view file);  // into path_
   std::optional<ScanRow> read_row(pid_t pid);
   void keep(const ScanRow& row);                       // into rows_, the largest when full

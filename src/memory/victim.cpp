@@ -90,15 +90,4 @@ std::optional<VictimChoice> choose_victim(std::span<const ProcessInfo> processes
   return choice;
 }
 
-std::vector<ProcessInfo> top_by_rss(std::span<const ProcessInfo> processes, std::size_t n) {
-  std::vector<ProcessInfo> sorted(processes.begin(), processes.end());
-  const std::size_t keep = std::min(n, sorted.size());
-  std::partial_sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(keep),
-                    sorted.end(), [](const ProcessInfo& a, const ProcessInfo& b) {
-                      return a.rss_kb != b.rss_kb ? a.rss_kb > b.rss_kb : a.pid < b.pid;
-                    });
-  sorted.resize(keep);
-  return sorted;
-}
-
 }  // namespace lifeline::memory

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -94,7 +95,22 @@ bool victim_before(const Process& a, const Process& b, VictimOrder order) {
 std::optional<VictimChoice> choose_victim(std::span<const ProcessInfo> processes,
                                           const ProtectRules& rules, VictimOrder order);
 
-// The `n` largest resident sets, largest first (for the snapshot a kill records).
-std::vector<ProcessInfo> top_by_rss(std::span<const ProcessInfo> processes, std::size_t n);
+// The `n` largest resident sets of `processes` (a snapshot's lines), largest first, equal
+// sizes by lower PID: their indexes go to the front of `order` (at least processes.size()
+// long), and their count is returned. Allocates nothing.
+template <typename Process>
+std::size_t top_by_rss(std::span<const Process> processes, std::span<std::uint32_t> order,
+                       std::size_t n) {
+  const auto sorted = order.first(processes.size());
+  for (std::size_t i = 0; i < sorted.size(); ++i) sorted[i] = static_cast<std::uint32_t>(i);
+  const std::size_t keep = std::min(n, sorted.size());
+  std::partial_sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(keep),
+                    sorted.end(), [&](std::uint32_t a, std::uint32_t b) {
+                      const Process& x = processes[a];
+                      const Process& y = processes[b];
+                      return x.rss_kb != y.rss_kb ? x.rss_kb > y.rss_kb : x.pid < y.pid;
+                    });
+  return keep;
+}
 
 }  // namespace lifeline::memory

@@ -113,12 +113,13 @@ TEST(MemoryVictim, CgroupWithinMatchesWholeComponents) {
 TEST(MemoryVictim, TopByRssIsLargestFirstAndBounded) {
   std::vector<ProcessInfo> table{proc(1, "a", 1), proc(2, "b", 5), proc(3, "c", 3),
                                  proc(4, "d", 4)};
-  auto top = top_by_rss(table, 3);
-  ASSERT_EQ(top.size(), 3u);
-  EXPECT_EQ(top[0].pid, 2);
-  EXPECT_EQ(top[1].pid, 4);
-  EXPECT_EQ(top[2].pid, 3);
-  EXPECT_EQ(top_by_rss(table, 10).size(), 4u);
+  std::vector<std::uint32_t> order(table.size());
+  const std::span<const ProcessInfo> processes(table);
+  ASSERT_EQ(top_by_rss(processes, std::span(order), 3), 3u);
+  EXPECT_EQ(table[order[0]].pid, 2);
+  EXPECT_EQ(table[order[1]].pid, 4);
+  EXPECT_EQ(table[order[2]].pid, 3);
+  EXPECT_EQ(top_by_rss(processes, std::span(order), 10), 4u);
 }
 
 }  // namespace
